@@ -1,0 +1,90 @@
+"""`python -m local up|down|status|secrets|urls`: manage the local replica."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from local import config, hosts, image, inventory, podman, secrets
+
+
+def up(replica: config.Replica) -> None:
+    started = time.monotonic()
+    if not podman.available():
+        raise SystemExit("podman is missing: run `make prereqs` (or apt-get install podman runc)")
+    generated = secrets.ensure(replica.secrets_file)
+    if generated:
+        print(f"secrets: generated {len(generated)} new value(s) in {replica.secrets_file}")
+    public_key = hosts.ensure_ssh_key(replica)
+    fingerprint = image.ensure()
+    hosts.ensure_network(replica)
+    created = [h.name for h in replica.hosts if hosts.ensure_host(replica, h, fingerprint)]
+    with ThreadPoolExecutor(max_workers=len(replica.hosts)) as pool:
+        list(pool.map(lambda h: hosts.wait_booted(replica, h), replica.hosts))
+    lines = []
+    for host in replica.hosts:
+        hosts.authorize(replica, host, public_key)
+        lines.append(hosts.host_key_line(replica, host))
+    replica.known_hosts.write_text("\n".join(lines) + "\n")
+    with ThreadPoolExecutor(max_workers=len(replica.hosts)) as pool:
+        list(pool.map(lambda h: hosts.wait_ssh(replica, h), replica.hosts))
+    path = inventory.write(replica)
+    took = time.monotonic() - started
+    print(
+        f"replica {replica.name}: {len(replica.hosts)} hosts up "
+        f"({'created: ' + ', '.join(created) if created else 'all reused'}) in {took:.1f}s; "
+        f"inventory {path}"
+    )
+
+
+def status(replica: config.Replica) -> int:
+    down = 0
+    for host in replica.hosts:
+        info = podman.inspect("container", replica.container(host))
+        state = (info or {}).get("State", {}).get("Status", "absent")
+        down += state != "running"
+        print(f"{host.name:8} {replica.ip(host):15} {state:10} groups={','.join(host.groups)}")
+    return 1 if down else 0
+
+
+def urls(replica: config.Replica) -> None:
+    by_group = {g: replica.ip(h) for h in replica.hosts for g in h.groups}
+    print("\nLocal platform")
+    print(f"  PostgreSQL (RDS stand-in)  {by_group['database']}:5432  database 'mlops'")
+    print(f"  S3 (SeaweedFS)             http://{by_group['object_store']}:8333")
+    print(f"  SSH                        ssh -F none -i {replica.ssh_key} admin@<host ip>")
+    print(f"  Credentials                {replica.secrets_file} (mode 0600, git-ignored)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="build the image and start (or repair) the hosts")
+    down = sub.add_parser("down", help="remove the hosts and network")
+    down.add_argument("--purge", action="store_true", help="also remove their data volumes")
+    sub.add_parser("status", help="show each host's state")
+    sub.add_parser("secrets", help="generate missing secrets")
+    sub.add_parser("urls", help="print where each service answers")
+    args = parser.parse_args(argv)
+    replica = config.from_env()
+    try:
+        if args.command == "up":
+            up(replica)
+        elif args.command == "down":
+            hosts.remove(replica, purge=args.purge)
+        elif args.command == "status":
+            return status(replica)
+        elif args.command == "secrets":
+            secrets.ensure(replica.secrets_file)
+        elif args.command == "urls":
+            urls(replica)
+    except podman.PodmanError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

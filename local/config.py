@@ -1,0 +1,118 @@
+"""What a local replica is made of: its hosts, network, paths and the image they run."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+CONTAINERS_CONF = Path(__file__).resolve().parent / "containers.conf"
+IMAGE = "localhost/mlops-debian:12"
+IMAGE_LABEL = "org.mlops-platform.image-inputs"
+REPLICA_LABEL = "org.mlops-platform.replica"
+SSH_USER = "admin"  # the login user of Debian's EC2 AMIs, kept the same here
+
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
+
+
+@dataclass(frozen=True)
+class Host:
+    """One local host: its name, the inventory groups it joins, and its persistent paths."""
+
+    name: str
+    groups: tuple[str, ...]
+    octet: int
+    # volume suffix -> mount point; these survive `down` and go with `down --purge`
+    volumes: dict[str, str] = field(default_factory=dict)
+
+
+HOSTS: tuple[Host, ...] = (
+    Host("mlflow", ("mlflow",), 11),
+    Host("airflow", ("airflow",), 12),
+    Host("app", ("app",), 13),
+    Host(
+        "rds",
+        ("database",),
+        21,
+        {"pg-etc": "/etc/postgresql", "pg-data": "/var/lib/postgresql"},
+    ),
+    Host("s3", ("object_store",), 22, {"seaweedfs": "/var/lib/seaweedfs"}),
+)
+
+
+def cache_dir() -> Path:
+    """Downloads that survive between runs and clones (never inside the repository)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "mlops-platform"
+
+
+@dataclass(frozen=True)
+class Replica:
+    """A named set of hosts on its own network; `make up` uses "mlops", the test suite its own."""
+
+    name: str = "mlops"
+    subnet: str = "10.89.60.0/24"
+    state_dir: Path = REPO / ".replica"
+    inventory_dir: Path = REPO / "inventories" / "local"
+    hosts: tuple[Host, ...] = HOSTS
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"replica name {self.name!r}: use 1-21 lowercase letters, digits, '-'")
+        net = ipaddress.ip_network(self.subnet)
+        if net.prefixlen > 24:
+            raise ValueError(f"subnet {self.subnet}: needs at least a /24")
+
+    @property
+    def network(self) -> str:
+        return f"{self.name}-net"
+
+    @property
+    def network_cidr(self) -> str:
+        return str(ipaddress.ip_network(self.subnet))
+
+    @property
+    def gateway(self) -> str:
+        return str(ipaddress.ip_network(self.subnet).network_address + 1)
+
+    def container(self, host: Host) -> str:
+        return f"{self.name}-{host.name}"
+
+    def volume(self, host: Host, suffix: str) -> str:
+        return f"{self.name}-{host.name}-{suffix}"
+
+    def ip(self, host: Host) -> str:
+        return str(ipaddress.ip_network(self.subnet).network_address + host.octet)
+
+    @property
+    def ssh_key(self) -> Path:
+        return self.state_dir / "id_ed25519"
+
+    @property
+    def known_hosts(self) -> Path:
+        return self.state_dir / "known_hosts"
+
+    @property
+    def inventory_file(self) -> Path:
+        return self.inventory_dir / "hosts.yml"
+
+    @property
+    def secrets_file(self) -> Path:
+        return self.inventory_dir / "group_vars" / "all" / "secrets.yml"
+
+
+def from_env() -> Replica:
+    """The replica named by MLOPS_REPLICA_* variables, or the default one."""
+    name = os.environ.get("MLOPS_REPLICA_NAME", "mlops")
+    subnet = os.environ.get("MLOPS_REPLICA_SUBNET", "10.89.60.0/24")
+    state = os.environ.get("MLOPS_REPLICA_STATE")
+    inventory = os.environ.get("MLOPS_REPLICA_INVENTORY")
+    return Replica(
+        name=name,
+        subnet=subnet,
+        state_dir=Path(state) if state else REPO / ".replica",
+        inventory_dir=Path(inventory) if inventory else REPO / "inventories" / "local",
+    )

@@ -1,0 +1,186 @@
+"""Start, check and remove the replica's hosts; give them the controller's SSH key."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+
+from local import podman
+from local.config import IMAGE, IMAGE_LABEL, REPLICA_LABEL, SSH_USER, Host, Replica
+
+BOOT_TIMEOUT = 90.0
+
+
+def ensure_network(replica: Replica) -> None:
+    if podman.exists("network", replica.network):
+        info = podman.inspect("network", replica.network) or {}
+        subnets = [s.get("subnet") for s in info.get("subnets") or []]
+        if replica.network_cidr not in subnets:
+            raise SystemExit(
+                f"network {replica.network} exists with subnets {subnets}, not "
+                f"{replica.network_cidr}: run `make down` first or set MLOPS_REPLICA_SUBNET"
+            )
+        return
+    podman.run(
+        "network", "create",
+        "--subnet", replica.network_cidr,
+        "--gateway", replica.gateway,
+        "--label", f"{REPLICA_LABEL}={replica.name}",
+        replica.network,
+    )
+
+
+def _healthy(container: str) -> bool:
+    """A running container whose systemd answers (after a crash podman may still say running)."""
+    proc = podman.run("exec", container, "systemctl", "is-system-running", check=False)
+    state = proc.stdout.decode().strip()
+    return state in {"running", "degraded", "starting", "initializing"}
+
+
+def _wanted(replica: Replica, host: Host, fingerprint: str) -> bool:
+    """Whether the existing container is the one this replica would create now."""
+    info = podman.inspect("container", replica.container(host))
+    if not info:
+        return False
+    labels = (info.get("Config") or {}).get("Labels") or {}
+    running = (info.get("State") or {}).get("Running", False)
+    return (
+        labels.get(IMAGE_LABEL) == fingerprint
+        and running
+        and _healthy(replica.container(host))
+    )
+
+
+def run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
+    """The `podman run` arguments of one host."""
+    args = [
+        "run", "--detach",
+        "--name", replica.container(host),
+        "--hostname", host.name,
+        "--network", replica.network,
+        "--ip", replica.ip(host),
+        "--systemd", "always",
+        "--label", f"{REPLICA_LABEL}={replica.name}",
+        "--label", f"{IMAGE_LABEL}={fingerprint}",
+    ]
+    for other in replica.hosts:
+        if other is not host:
+            args += ["--add-host", f"{other.name}:{replica.ip(other)}"]
+    for suffix, mount in host.volumes.items():
+        args += ["--volume", f"{replica.volume(host, suffix)}:{mount}"]
+    return [*args, IMAGE]
+
+
+def ensure_host(replica: Replica, host: Host, fingerprint: str) -> bool:
+    """Create or repair one host; return True when it was (re)created."""
+    name = replica.container(host)
+    if _wanted(replica, host, fingerprint):
+        return False
+    if podman.exists("container", name):
+        print(f"host {host.name}: replacing {name} (stale, stopped or built from an old image)")
+        podman.run("rm", "--force", "--time", "10", name)
+    for suffix in host.volumes:
+        vol = replica.volume(host, suffix)
+        if not podman.exists("volume", vol):
+            podman.run("volume", "create", "--label", f"{REPLICA_LABEL}={replica.name}", vol)
+    podman.run(*run_args(replica, host, fingerprint))
+    return True
+
+
+def wait_booted(replica: Replica, host: Host, timeout: float = BOOT_TIMEOUT) -> None:
+    name = replica.container(host)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        proc = podman.run("exec", name, "systemctl", "is-active", "ssh", check=False)
+        if proc.stdout.decode().strip() == "active":
+            return
+        time.sleep(0.5)
+    status = podman.run("exec", name, "systemctl", "--failed", "--no-pager", check=False)
+    raise SystemExit(
+        f"host {host.name}: sshd not active after {timeout:.0f}s\n"
+        f"{status.stdout.decode()}{status.stderr.decode()}"
+    )
+
+
+def ensure_ssh_key(replica: Replica) -> str:
+    """The controller's key for the replica, generated once; returns the public key."""
+    key = replica.ssh_key
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
+             f"{replica.name}-controller", "-f", str(key)],
+            check=True,
+        )
+    return key.with_suffix(".pub").read_text().strip()
+
+
+def authorize(replica: Replica, host: Host, public_key: str) -> None:
+    """Install the controller's key for the login user (idempotent, every run)."""
+    home = f"/home/{SSH_USER}"
+    script = (
+        f"install -d -m 0700 -o {SSH_USER} -g {SSH_USER} {home}/.ssh && "
+        f"cat > {home}/.ssh/authorized_keys && "
+        f"chown {SSH_USER}:{SSH_USER} {home}/.ssh/authorized_keys && "
+        f"chmod 0600 {home}/.ssh/authorized_keys"
+    )
+    podman.exec_(replica.container(host), ["sh", "-c", script], input=(public_key + "\n").encode())
+
+
+def host_key_line(replica: Replica, host: Host) -> str:
+    pub = podman.exec_(replica.container(host), ["cat", "/etc/ssh/ssh_host_ed25519_key.pub"])
+    algo, key = pub.split()[:2]
+    return f"{replica.ip(host)},{host.name} {algo} {key}"
+
+
+def wait_ssh(replica: Replica, host: Host, timeout: float = 30.0) -> None:
+    """Wait until the host answers SSH with the controller's key and a verified host key."""
+    ip = replica.ip(host)
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((ip, 22), timeout=2):
+                pass
+        except OSError as exc:
+            last = str(exc)
+            time.sleep(0.3)
+            continue
+        proc = subprocess.run(
+            ["ssh", *ssh_options(replica), f"{SSH_USER}@{ip}", "true"],
+            capture_output=True, text=True, check=False,
+        )
+        if proc.returncode == 0:
+            return
+        last = proc.stderr.strip()
+        time.sleep(0.5)
+    raise SystemExit(f"host {host.name}: no SSH login at {ip} after {timeout:.0f}s: {last}")
+
+
+def ssh_options(replica: Replica) -> list[str]:
+    return [
+        "-i", str(replica.ssh_key),
+        "-o", "IdentitiesOnly=yes",
+        "-o", "BatchMode=yes",
+        "-o", f"UserKnownHostsFile={replica.known_hosts}",
+        "-o", "StrictHostKeyChecking=yes",
+        "-o", "ConnectTimeout=5",
+    ]
+
+
+def remove(replica: Replica, purge: bool) -> None:
+    """Remove the hosts and the network; with purge, their data volumes too."""
+    for host in replica.hosts:
+        name = replica.container(host)
+        if podman.exists("container", name):
+            podman.run("rm", "--force", "--time", "10", name)
+            print(f"host {host.name}: removed")
+        if purge:
+            for suffix in host.volumes:
+                vol = replica.volume(host, suffix)
+                if podman.exists("volume", vol):
+                    podman.run("volume", "rm", "--force", vol)
+                    print(f"host {host.name}: volume {vol} removed")
+    if podman.exists("network", replica.network):
+        podman.run("network", "rm", "--force", replica.network)

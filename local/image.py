@@ -1,0 +1,203 @@
+"""Build the hosts' Debian 12 image from scratch: debootstrap, customise, `podman import`.
+
+No registry is involved. The debootstrap tree (the slow, download-heavy part, ~45 s) is cached
+as a tarball under ~/.cache/mlops-platform; the customisation is cheap and redone whenever its
+inputs change, which the image's label records.
+"""
+
+from __future__ import annotations
+
+import configparser
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from local import podman
+from local.config import IMAGE, IMAGE_LABEL, SSH_USER, cache_dir
+
+SUITE = "bookworm"
+MIRROR = "http://deb.debian.org/debian"
+SECURITY_MIRROR = "http://deb.debian.org/debian-security"
+PACKAGES = (
+    "systemd",
+    "systemd-sysv",
+    "dbus",
+    "openssh-server",
+    "sudo",
+    "python3",
+    "python3-apt",
+    "iproute2",
+    "ca-certificates",
+)
+CONTROLLER_CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+CONTROLLER_PIP_CONF = Path("/etc/pip.conf")
+# pip settings that make sense on another machine; local paths (find-links, constraints) do not
+PIP_KEYS = ("index-url", "extra-index-url", "trusted-host", "timeout", "retries")
+PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s.+?-----END CERTIFICATE-----", re.DOTALL)
+
+FILES: dict[str, str] = {
+    "etc/apt/sources.list": (
+        f"deb {MIRROR} {SUITE} main\n"
+        f"deb {MIRROR} {SUITE}-updates main\n"
+        f"deb {SECURITY_MIRROR} {SUITE}-security main\n"
+    ),
+    f"etc/sudoers.d/90-{SSH_USER}": f"{SSH_USER} ALL=(ALL) NOPASSWD:ALL\n",
+    # Each host makes its own SSH host keys at first boot instead of sharing the image's.
+    "etc/systemd/system/ssh.service.d/10-host-keys.conf": (
+        "[Service]\n"
+        "ExecStartPre=\n"
+        "ExecStartPre=/usr/bin/ssh-keygen -A\n"
+        "ExecStartPre=/usr/sbin/sshd -t\n"
+    ),
+    # Empty: systemd gives every container its own machine id at boot.
+    "etc/machine-id": "",
+}
+
+
+def base_tarball() -> Path:
+    """The debootstrap tree as a tarball, built once per package list and reused."""
+    key = hashlib.sha256("\n".join((SUITE, MIRROR, *PACKAGES)).encode()).hexdigest()[:12]
+    path = cache_dir() / "images" / f"debian-{SUITE}-minbase-{key}.tar"
+    if path.exists():
+        return path
+    if shutil.which("debootstrap") is None:
+        raise SystemExit("debootstrap is missing: run `make prereqs` (apt-get install debootstrap)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
+        root = Path(tmp) / "rootfs"
+        print(f"image: debootstrap {SUITE} into the cache (about a minute, once)", flush=True)
+        subprocess.run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(PACKAGES)}",
+                SUITE,
+                str(root),
+                MIRROR,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        partial = Path(tmp) / "rootfs.tar"
+        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."],
+                       check=True)
+        partial.rename(path)
+    return path
+
+
+def extra_cas(controller_bundle: bytes, host_bundle: bytes) -> list[bytes]:
+    """Certificates the controller trusts and a stock Debian host does not (a proxy's CA)."""
+    known = {re.sub(rb"\s", b"", c) for c in PEM.findall(host_bundle)}
+    extra: list[bytes] = []
+    for cert in PEM.findall(controller_bundle):
+        norm = re.sub(rb"\s", b"", cert)
+        if norm not in known:
+            known.add(norm)
+            extra.append(cert + b"\n")
+    return extra
+
+
+def pip_conf(controller_conf: str, env: dict[str, str]) -> str:
+    """The hosts' /etc/pip.conf: the controller's index settings, the system CA bundle."""
+    parser = configparser.ConfigParser()
+    parser.read_string(controller_conf)
+    lines = ["[global]", "cert = /etc/ssl/certs/ca-certificates.crt"]
+    section = parser["global"] if parser.has_section("global") else {}
+    for key in PIP_KEYS:
+        value = env.get(f"PIP_{key.upper().replace('-', '_')}") or section.get(key)
+        if key == "timeout":
+            value = value or env.get("PIP_DEFAULT_TIMEOUT")
+        if value and not value.strip().startswith("file:"):
+            kept = " ".join(v for v in value.split() if not v.startswith("file:"))
+            if kept:
+                lines.append(f"{key} = {kept}")
+    return "\n".join(lines) + "\n"
+
+
+def inputs() -> dict[str, bytes]:
+    """Everything that goes into the image besides the cached tree, by name."""
+    data = {name: content.encode() for name, content in FILES.items()}
+    data["ca-bundle"] = CONTROLLER_CA_BUNDLE.read_bytes() if CONTROLLER_CA_BUNDLE.exists() else b""
+    pip = CONTROLLER_PIP_CONF.read_text() if CONTROLLER_PIP_CONF.exists() else ""
+    data["etc/pip.conf"] = pip_conf(pip, dict(os.environ)).encode()
+    data["packages"] = "\n".join((SUITE, MIRROR, *PACKAGES)).encode()
+    data["customise"] = Path(__file__).read_bytes()
+    return data
+
+
+def fingerprint(data: dict[str, bytes]) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(data):
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data[name]).digest())
+    return digest.hexdigest()[:16]
+
+
+def current_fingerprint() -> str | None:
+    info = podman.inspect("image", IMAGE)
+    if not info:
+        return None
+    return ((info.get("Config") or {}).get("Labels") or {}).get(IMAGE_LABEL)
+
+
+def customise(root: Path, data: dict[str, bytes]) -> None:
+    """Turn the debootstrap tree into a host: login user, sudo, SSH, apt, the controller's CAs."""
+    for name, content in FILES.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    (root / f"etc/sudoers.d/90-{SSH_USER}").chmod(0o440)
+    (root / "etc/pip.conf").write_bytes(data["etc/pip.conf"])
+    for key in root.glob("etc/ssh/ssh_host_*"):
+        key.unlink()
+    host_bundle = (root / "etc/ssl/certs/ca-certificates.crt").read_bytes()
+    cas = root / "usr/local/share/ca-certificates/controller"
+    cas.mkdir(parents=True, exist_ok=True)
+    for i, cert in enumerate(extra_cas(data["ca-bundle"], host_bundle)):
+        (cas / f"controller-{i:03d}.crt").write_bytes(cert)
+    chroot = ["chroot", str(root)]
+    subprocess.run([*chroot, "update-ca-certificates"], check=True, capture_output=True)
+    subprocess.run(
+        [*chroot, "useradd", "--create-home", "--shell", "/bin/bash", "--groups", "sudo", SSH_USER],
+        check=True,
+    )
+    subprocess.run([*chroot, "apt-get", "clean"], check=True)
+    for leftover in ("var/lib/apt/lists", "var/log/bootstrap.log"):
+        path = root / leftover
+        if path.is_dir():
+            for child in path.glob("*"):
+                if child.is_file():
+                    child.unlink()
+        elif path.exists():
+            path.unlink()
+
+
+def ensure() -> str:
+    """Build the image unless one with the same inputs exists; return its fingerprint."""
+    data = inputs()
+    wanted = fingerprint(data)
+    if current_fingerprint() == wanted:
+        return wanted
+    tarball = base_tarball()
+    print(f"image: building {IMAGE} ({wanted})", flush=True)
+    with tempfile.TemporaryDirectory(dir=tarball.parent) as tmp:
+        root = Path(tmp) / "rootfs"
+        root.mkdir()
+        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-xpf", str(tarball)],
+                       check=True)
+        customise(root, data)
+        out = Path(tmp) / "image.tar"
+        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(out), "."],
+                       check=True)
+        podman.run(
+            "import",
+            "--change", 'CMD ["/sbin/init"]',
+            "--change", "STOPSIGNAL SIGRTMIN+3",
+            "--change", f"LABEL {IMAGE_LABEL}={wanted}",
+            str(out),
+            IMAGE,
+        )
+    return wanted

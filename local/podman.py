@@ -1,0 +1,64 @@
+"""A thin wrapper around the podman CLI with the project's containers.conf."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Sequence
+
+from local.config import CONTAINERS_CONF
+
+
+class PodmanError(RuntimeError):
+    """A podman command failed; the message carries its stderr."""
+
+
+def env() -> dict[str, str]:
+    """The environment podman runs with: ours, plus the project's containers.conf."""
+    return {**os.environ, "CONTAINERS_CONF": str(CONTAINERS_CONF)}
+
+
+def available() -> bool:
+    return shutil.which("podman") is not None
+
+
+def run(
+    *args: str, check: bool = True, input: bytes | None = None, capture: bool = True
+) -> subprocess.CompletedProcess[bytes]:
+    """Run `podman ARGS`; raise PodmanError with stderr when it fails and check is set."""
+    proc = subprocess.run(
+        ["podman", *args],
+        env=env(),
+        input=input,
+        capture_output=capture,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        err = (proc.stderr or b"").decode(errors="replace").strip()
+        raise PodmanError(f"podman {' '.join(args[:3])} failed ({proc.returncode}): {err}")
+    return proc
+
+
+def text(*args: str) -> str:
+    return run(*args).stdout.decode().strip()
+
+
+def exists(kind: str, name: str) -> bool:
+    """Whether a container, network, volume or image of that name exists."""
+    sub = {"container": "container", "network": "network", "volume": "volume", "image": "image"}
+    return run(sub[kind], "exists", name, check=False).returncode == 0
+
+
+def inspect(kind: str, name: str) -> dict | None:
+    proc = run(kind, "inspect", name, check=False)
+    if proc.returncode != 0:
+        return None
+    data = json.loads(proc.stdout or b"[]")
+    return data[0] if data else None
+
+
+def exec_(container: str, argv: Sequence[str], input: bytes | None = None) -> str:
+    flags = ["-i"] if input is not None else []
+    return run("exec", *flags, container, *argv, input=input).stdout.decode()
