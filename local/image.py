@@ -165,14 +165,15 @@ def customise(root: Path, data: dict[str, bytes]) -> None:
         check=True,
     )
     subprocess.run([*chroot, "apt-get", "clean"], check=True)
-    for leftover in ("var/lib/apt/lists", "var/log/bootstrap.log"):
-        path = root / leftover
-        if path.is_dir():
-            for child in path.glob("*"):
-                if child.is_file():
-                    child.unlink()
-        elif path.exists():
-            path.unlink()
+    # No package lists in the image, and nothing that says they are fresh: the first apt task
+    # on a host (update_cache with cache_valid_time) fetches current ones.
+    lists = root / "var/lib/apt/lists"
+    for child in lists.glob("*"):
+        if child.is_file():
+            child.unlink()
+    os.utime(lists, (0, 0))
+    for leftover in ("var/lib/apt/periodic/update-success-stamp", "var/log/bootstrap.log"):
+        (root / leftover).unlink(missing_ok=True)
 
 
 def ensure() -> str:
