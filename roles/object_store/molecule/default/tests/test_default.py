@@ -1,0 +1,53 @@
+"""The object_store role: SeaweedFS as a hardened service with an S3 gateway and buckets."""
+
+testinfra_hosts = ["all"]
+
+
+def test_service_running_enabled_and_hardened(host):
+    service = host.service("seaweedfs")
+    assert service.is_running
+    assert service.is_enabled
+    props = host.run(
+        "systemctl show seaweedfs -p User -p NoNewPrivileges -p ProtectSystem -p PrivateTmp"
+    ).stdout
+    assert "User=seaweedfs" in props
+    assert "NoNewPrivileges=yes" in props
+    assert "ProtectSystem=strict" in props
+    assert "PrivateTmp=yes" in props
+
+
+def test_only_s3_faces_the_network(host):
+    assert host.socket("tcp://0.0.0.0:8333").is_listening
+    for port in (9333, 8080, 8888):
+        assert host.socket(f"tcp://127.0.0.1:{port}").is_listening
+        assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
+
+
+def test_service_user_has_no_shell(host):
+    assert host.user("seaweedfs").shell == "/usr/sbin/nologin"
+
+
+def test_identities_file_private(host):
+    conf = host.file("/etc/seaweedfs/s3.json")
+    assert conf.user == "root"
+    assert conf.group == "seaweedfs"
+    assert conf.mode == 0o640
+    assert "MOLECULEACCESSKEY0123" in conf.content_string
+
+
+def test_data_dir_owned_by_service(host):
+    data = host.file("/var/lib/seaweedfs")
+    assert data.user == "seaweedfs"
+    assert data.mode == 0o750
+
+
+def test_buckets_exist(host):
+    out = host.run("echo s3.bucket.list | /opt/seaweedfs/venv/bin/weed shell -master=127.0.0.1:9333")
+    assert out.rc == 0
+    assert "mlflow-artifacts" in out.stdout
+    assert "airflow-dags" in out.stdout
+
+
+def test_anonymous_refused(host):
+    out = host.run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8333/mlflow-artifacts/")
+    assert out.stdout == "403"
