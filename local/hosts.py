@@ -23,10 +23,14 @@ def ensure_network(replica: Replica) -> None:
             )
         return
     podman.run(
-        "network", "create",
-        "--subnet", replica.network_cidr,
-        "--gateway", replica.gateway,
-        "--label", f"{REPLICA_LABEL}={replica.name}",
+        "network",
+        "create",
+        "--subnet",
+        replica.network_cidr,
+        "--gateway",
+        replica.gateway,
+        "--label",
+        f"{REPLICA_LABEL}={replica.name}",
         replica.network,
     )
 
@@ -45,24 +49,28 @@ def _wanted(replica: Replica, host: Host, fingerprint: str) -> bool:
         return False
     labels = (info.get("Config") or {}).get("Labels") or {}
     running = (info.get("State") or {}).get("Running", False)
-    return (
-        labels.get(IMAGE_LABEL) == fingerprint
-        and running
-        and _healthy(replica.container(host))
-    )
+    return labels.get(IMAGE_LABEL) == fingerprint and running and _healthy(replica.container(host))
 
 
 def run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
     """The `podman run` arguments of one host."""
     args = [
-        "run", "--detach",
-        "--name", replica.container(host),
-        "--hostname", host.name,
-        "--network", replica.network,
-        "--ip", replica.ip(host),
-        "--systemd", "always",
-        "--label", f"{REPLICA_LABEL}={replica.name}",
-        "--label", f"{IMAGE_LABEL}={fingerprint}",
+        "run",
+        "--detach",
+        "--name",
+        replica.container(host),
+        "--hostname",
+        host.name,
+        "--network",
+        replica.network,
+        "--ip",
+        replica.ip(host),
+        "--systemd",
+        "always",
+        "--label",
+        f"{REPLICA_LABEL}={replica.name}",
+        "--label",
+        f"{IMAGE_LABEL}={fingerprint}",
     ]
     for other in replica.hosts:
         if other is not host:
@@ -109,8 +117,18 @@ def ensure_ssh_key(replica: Replica) -> str:
     if not key.exists():
         key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         subprocess.run(
-            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C",
-             f"{replica.name}-controller", "-f", str(key)],
+            [
+                "ssh-keygen",
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                f"{replica.name}-controller",
+                "-f",
+                str(key),
+            ],
             check=True,
         )
     return key.with_suffix(".pub").read_text().strip()
@@ -149,7 +167,9 @@ def wait_ssh(replica: Replica, host: Host, timeout: float = 30.0) -> None:
             continue
         proc = subprocess.run(
             ["ssh", *ssh_options(replica), f"{SSH_USER}@{ip}", "true"],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if proc.returncode == 0:
             return
@@ -160,12 +180,18 @@ def wait_ssh(replica: Replica, host: Host, timeout: float = 30.0) -> None:
 
 def ssh_options(replica: Replica) -> list[str]:
     return [
-        "-i", str(replica.ssh_key),
-        "-o", "IdentitiesOnly=yes",
-        "-o", "BatchMode=yes",
-        "-o", f"UserKnownHostsFile={replica.known_hosts}",
-        "-o", "StrictHostKeyChecking=yes",
-        "-o", "ConnectTimeout=5",
+        "-i",
+        str(replica.ssh_key),
+        "-o",
+        "IdentitiesOnly=yes",
+        "-o",
+        "BatchMode=yes",
+        "-o",
+        f"UserKnownHostsFile={replica.known_hosts}",
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        "ConnectTimeout=5",
     ]
 
 

@@ -83,8 +83,9 @@ def base_tarball() -> Path:
             stdout=subprocess.DEVNULL,
         )
         partial = Path(tmp) / "rootfs.tar"
-        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."],
-                       check=True)
+        subprocess.run(
+            ["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."], check=True
+        )
         partial.rename(path)
     return path
 
@@ -111,10 +112,9 @@ def pip_conf(controller_conf: str, env: dict[str, str]) -> str:
         value = env.get(f"PIP_{key.upper().replace('-', '_')}") or section.get(key)
         if key == "timeout":
             value = value or env.get("PIP_DEFAULT_TIMEOUT")
-        if value and not value.strip().startswith("file:"):
-            kept = " ".join(v for v in value.split() if not v.startswith("file:"))
-            if kept:
-                lines.append(f"{key} = {kept}")
+        kept = " ".join(v for v in (value or "").split() if not v.startswith("file:"))
+        if kept:
+            lines.append(f"{key} = {kept}")
     return "\n".join(lines) + "\n"
 
 
@@ -187,17 +187,22 @@ def ensure() -> str:
     with tempfile.TemporaryDirectory(dir=tarball.parent) as tmp:
         root = Path(tmp) / "rootfs"
         root.mkdir()
-        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-xpf", str(tarball)],
-                       check=True)
+        subprocess.run(
+            ["tar", "-C", str(root), "--numeric-owner", "-xpf", str(tarball)], check=True
+        )
         customise(root, data)
         out = Path(tmp) / "image.tar"
-        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(out), "."],
-                       check=True)
+        subprocess.run(
+            ["tar", "-C", str(root), "--numeric-owner", "-cf", str(out), "."], check=True
+        )
         podman.run(
             "import",
-            "--change", 'CMD ["/sbin/init"]',
-            "--change", "STOPSIGNAL SIGRTMIN+3",
-            "--change", f"LABEL {IMAGE_LABEL}={wanted}",
+            "--change",
+            'CMD ["/sbin/init"]',
+            "--change",
+            "STOPSIGNAL SIGRTMIN+3",
+            "--change",
+            f"LABEL {IMAGE_LABEL}={wanted}",
             str(out),
             IMAGE,
         )

@@ -42,8 +42,10 @@ def install(packages: list[str]) -> None:
         sudo = shutil.which("sudo")
         if sudo is None:
             raise SystemExit(
-                "missing packages: " + " ".join(packages)
-                + "\nrun as root: apt-get install -y " + " ".join(packages)
+                "missing packages: "
+                + " ".join(packages)
+                + "\nrun as root: apt-get install -y "
+                + " ".join(packages)
             )
         prefix = [sudo]
     else:

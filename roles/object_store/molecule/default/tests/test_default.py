@@ -42,7 +42,9 @@ def test_data_dir_owned_by_service(host):
 
 
 def test_buckets_exist(host):
-    out = host.run("echo s3.bucket.list | /opt/seaweedfs/venv/bin/weed shell -master=127.0.0.1:9333")
+    out = host.run(
+        "echo s3.bucket.list | /opt/seaweedfs/venv/bin/weed shell -master=127.0.0.1:9333"
+    )
     assert out.rc == 0
     assert "mlflow-artifacts" in out.stdout
     assert "airflow-dags" in out.stdout

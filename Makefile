@@ -1,0 +1,49 @@
+# Thin entry points; the logic lives in local/ (Python), ansible/ and roles/ (Ansible), tests/.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export CONTAINERS_CONF := $(CURDIR)/local/containers.conf
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help prereqs venv up down status test lint molecule e2e clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
+
+prereqs: ## Install podman, runc, debootstrap, python3-venv (apt) when missing
+	@$(PYTHON) -m local.prereqs
+
+$(VENV)/.installed: pyproject.toml | prereqs
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+venv: $(VENV)/.installed ## Create the controller's virtualenv with the pinned tools
+
+up: venv ## Build the local hosts and apply the playbooks
+	$(PY) -m local up
+	$(VENV)/bin/ansible-playbook ansible/site.yml
+	@$(PY) -m local urls
+
+down: venv ## Remove the local hosts (PURGE=1 also removes their data)
+	$(PY) -m local down $(if $(PURGE),--purge)
+
+status: venv ## Show the local hosts
+	$(PY) -m local status
+
+test: venv ## Run the whole suite: unit, lint, molecule, end-to-end on a test replica
+	$(PY) -m pytest
+
+lint: venv ## ruff, yamllint, ansible-lint (production profile)
+	$(PY) -m pytest -m lint
+
+molecule: venv ## molecule test of every role
+	$(PY) -m pytest -m molecule
+
+e2e: venv ## End-to-end checks on a replica the suite builds
+	$(PY) -m pytest -m replica
+
+clean: ## Remove the virtualenv and caches kept in the repository
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,40 @@
+"""Shared fixtures: paths, the tools' environment, and the hosts' image."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from local import config, image
+
+REPO = config.REPO
+VENV_BIN = Path(sys.executable).parent
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment for ansible, molecule and podman: the venv's tools first."""
+    return {
+        **os.environ,
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "CONTAINERS_CONF": str(config.CONTAINERS_CONF),
+        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
+        "ANSIBLE_FORCE_COLOR": "false",
+        "PY_COLORS": "0",
+        **extra,
+    }
+
+
+def run(argv: list[str], cwd: Path = REPO, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, cwd=cwd, env=tool_env(**extra), capture_output=True, text=True, check=False
+    )
+
+
+@pytest.fixture(scope="session")
+def host_image() -> str:
+    """The hosts' image, built (or found up to date) once per session."""
+    return image.ensure()

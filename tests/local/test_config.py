@@ -1,0 +1,35 @@
+import pytest
+
+from local.config import HOSTS, Replica
+
+
+def test_every_inventory_group_has_a_host():
+    groups = {g for h in HOSTS for g in h.groups}
+    assert groups == {"mlflow", "airflow", "app", "database", "object_store"}
+
+
+def test_addresses_are_inside_the_subnet_and_distinct():
+    replica = Replica(name="x", subnet="10.1.2.0/24")
+    ips = [replica.ip(h) for h in replica.hosts]
+    assert len(set(ips)) == len(ips)
+    assert all(ip.startswith("10.1.2.") for ip in ips)
+    assert replica.gateway == "10.1.2.1"
+
+
+def test_names_derive_from_the_replica_name():
+    replica = Replica(name="demo")
+    rds = next(h for h in replica.hosts if h.name == "rds")
+    assert replica.container(rds) == "demo-rds"
+    assert replica.volume(rds, "pg-data") == "demo-rds-pg-data"
+    assert replica.network == "demo-net"
+
+
+@pytest.mark.parametrize("name", ["", "UPPER", "with space", "x" * 30, "-lead"])
+def test_bad_replica_name_rejected(name):
+    with pytest.raises(ValueError, match="replica name"):
+        Replica(name=name)
+
+
+def test_too_small_subnet_rejected():
+    with pytest.raises(ValueError, match="needs at least a /24"):
+        Replica(subnet="10.0.0.0/28")

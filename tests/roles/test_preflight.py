@@ -1,0 +1,59 @@
+"""Bad input: each role stops before touching the host, naming the variable at fault."""
+
+import json
+
+import pytest
+
+from tests.conftest import VENV_BIN, run
+
+GOOD = {
+    "postgresql": {
+        "postgresql_allowed_cidrs": ["10.0.0.0/24"],
+        "postgresql_service_roles": [{"name": "mlflow", "password": "x" * 24}],
+    },
+    "object_store": {
+        "object_store_access_key": "A" * 20,
+        "object_store_secret_key": "s" * 30,
+        "object_store_buckets": ["mlflow-artifacts"],
+    },
+    "common": {},
+}
+CASES = [
+    ("postgresql", {"postgresql_service_roles": None}, "postgresql_service_roles"),
+    ("postgresql", {"postgresql_allowed_cidrs": ["0.0.0.0/0"]}, "postgresql_allowed_cidrs"),
+    ("postgresql", {"postgresql_allowed_cidrs": ["not-a-cidr"]}, "postgresql_allowed_cidrs"),
+    (
+        "postgresql",
+        {"postgresql_service_roles": [{"name": "mlflow", "password": "short"}]},
+        "postgresql_service_roles",
+    ),
+    ("postgresql", {"postgresql_auth_method": "trust"}, "postgresql_auth_method"),
+    ("object_store", {"object_store_access_key": None}, "object_store_access_key"),
+    ("object_store", {"object_store_buckets": ["Bad_Bucket"]}, "object_store_buckets"),
+    ("object_store", {"object_store_s3_port": 80}, "object_store_s3_port"),
+    ("common", {"common_timezone": "Not a zone!"}, "common_timezone"),
+    ("common", {"common_journald_system_max_use": "lots"}, "common_journald_system_max_use"),
+]
+
+
+@pytest.mark.parametrize(("role", "bad", "name"), CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
+def test_bad_input_fails_in_preflight_naming_the_variable(tmp_path, role, bad, name):
+    variables = {**GOOD[role], **bad}
+    variables = {k: v for k, v in variables.items() if v is not None}
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        f"    - ansible.builtin.include_role:\n        name: {role}\n"
+        f"        tasks_from: preflight\n      vars: {json.dumps(variables)}\n"
+        # a role run through its main entry point validates its argument spec first
+        f"    - ansible.builtin.include_role:\n        name: {role}\n"
+        f"      vars: {json.dumps(variables)}\n"
+        "    - ansible.builtin.fail:\n        msg: preflight let bad input through\n"
+    )
+    proc = run(
+        [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
+    )
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    assert "preflight let bad input through" not in out
+    assert name in out
