@@ -13,6 +13,7 @@ CONTAINERS_CONF = Path(__file__).resolve().parent / "containers.conf"
 IMAGE = "localhost/mlops-debian:12"
 IMAGE_LABEL = "org.mlops-platform.image-inputs"
 REPLICA_LABEL = "org.mlops-platform.replica"
+SPEC_LABEL = "org.mlops-platform.spec"
 SSH_USER = "admin"  # the login user of Debian's EC2 AMIs, kept the same here
 
 _NAME = re.compile(r"^[a-z][a-z0-9-]{0,20}$")
@@ -86,6 +87,12 @@ class Replica:
 
     def ip(self, host: Host) -> str:
         return str(ipaddress.ip_network(self.subnet).network_address + host.octet)
+
+    def mac(self, host: Host) -> str:
+        """A fixed, locally administered MAC derived from the IP: a restarted host keeps it,
+        so the controller's neighbour cache stays right (a new MAC left it unreachable)."""
+        octets = ipaddress.ip_address(self.ip(host)).packed
+        return "02:00:" + ":".join(f"{b:02x}" for b in octets)
 
     @property
     def ssh_key(self) -> Path:

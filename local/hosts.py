@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 import subprocess
 import time
 
 from local import podman
-from local.config import IMAGE, IMAGE_LABEL, REPLICA_LABEL, SSH_USER, Host, Replica
+from local.config import IMAGE, IMAGE_LABEL, REPLICA_LABEL, SPEC_LABEL, SSH_USER, Host, Replica
 
 BOOT_TIMEOUT = 90.0
 
@@ -49,11 +50,26 @@ def _wanted(replica: Replica, host: Host, fingerprint: str) -> bool:
         return False
     labels = (info.get("Config") or {}).get("Labels") or {}
     running = (info.get("State") or {}).get("Running", False)
-    return labels.get(IMAGE_LABEL) == fingerprint and running and _healthy(replica.container(host))
+    return (
+        labels.get(SPEC_LABEL) == spec(replica, host, fingerprint)
+        and running
+        and _healthy(replica.container(host))
+    )
+
+
+def spec(replica: Replica, host: Host, fingerprint: str) -> str:
+    """A digest of how the host is made (image and `podman run` arguments)."""
+    digest = hashlib.sha256("\0".join(_run_args(replica, host, fingerprint)).encode())
+    return digest.hexdigest()[:16]
 
 
 def run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
-    """The `podman run` arguments of one host."""
+    """The `podman run` arguments of one host, labelled with their own digest."""
+    args = _run_args(replica, host, fingerprint)
+    return [*args[:-1], "--label", f"{SPEC_LABEL}={spec(replica, host, fingerprint)}", args[-1]]
+
+
+def _run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
     args = [
         "run",
         "--detach",
@@ -65,6 +81,8 @@ def run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
         replica.network,
         "--ip",
         replica.ip(host),
+        "--mac-address",
+        replica.mac(host),
         "--systemd",
         "always",
         "--label",
@@ -86,7 +104,7 @@ def ensure_host(replica: Replica, host: Host, fingerprint: str) -> bool:
     if _wanted(replica, host, fingerprint):
         return False
     if podman.exists("container", name):
-        print(f"host {host.name}: replacing {name} (stale, stopped or built from an old image)")
+        print(f"host {host.name}: replacing {name} (stopped, unhealthy or made differently)")
         podman.run("rm", "--force", "--time", "10", name)
     for suffix in host.volumes:
         vol = replica.volume(host, suffix)

@@ -33,3 +33,24 @@ def test_bad_replica_name_rejected(name):
 def test_too_small_subnet_rejected():
     with pytest.raises(ValueError, match="needs at least a /24"):
         Replica(subnet="10.0.0.0/28")
+
+
+def test_mac_is_fixed_unicast_and_local():
+    replica = Replica(name="x", subnet="10.1.2.0/24")
+    macs = {replica.mac(h) for h in replica.hosts}
+    assert len(macs) == len(replica.hosts)
+    rds = next(h for h in replica.hosts if h.name == "rds")
+    assert replica.mac(rds) == "02:00:0a:01:02:15"
+
+
+def test_host_spec_follows_every_run_argument():
+    from local import hosts
+
+    a, b = Replica(name="x"), Replica(name="x", subnet="10.1.3.0/24")
+    rds = next(h for h in a.hosts if h.name == "rds")
+    args = hosts.run_args(a, rds, "img1")
+    assert args[-1] == "localhost/mlops-debian:12"
+    assert f"org.mlops-platform.spec={hosts.spec(a, rds, 'img1')}" in args
+    assert "x-rds-pg-data:/var/lib/postgresql" in args
+    assert hosts.spec(a, rds, "img1") != hosts.spec(a, rds, "img2")
+    assert hosts.spec(a, rds, "img1") != hosts.spec(b, rds, "img1")
