@@ -13,6 +13,7 @@ import boto3
 import psycopg2
 import pytest
 import yaml
+from botocore.config import Config
 
 from local import config, hosts, podman
 from local.__main__ import up
@@ -74,6 +75,7 @@ def s3(replica, secrets):
         aws_access_key_id=secrets["secret_s3_access_key"],
         aws_secret_access_key=secrets["secret_s3_secret_key"],
         region_name="us-east-1",
+        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1}),
     )
 
 

@@ -16,6 +16,11 @@ def test_service_running_enabled_and_hardened(host):
     assert "PrivateTmp=yes" in props
 
 
+def test_no_telemetry(host):
+    unit = host.file("/etc/systemd/system/seaweedfs.service").content_string
+    assert "-master.telemetry=false" in unit
+
+
 def test_only_s3_faces_the_network(host):
     assert host.socket("tcp://0.0.0.0:8333").is_listening
     for port in (9333, 8080, 8888):
