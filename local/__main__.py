@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,6 +15,11 @@ def up(replica: config.Replica) -> None:
     started = time.monotonic()
     if not podman.available():
         raise SystemExit("podman is missing: run `make prereqs` (or apt-get install podman runc)")
+    if os.geteuid() != 0:
+        raise SystemExit(
+            "the local replica needs root (rootful podman: the controller reaches the hosts on "
+            "their own network): run `sudo make up`"
+        )
     generated = secrets.ensure(replica.secrets_file)
     if generated:
         print(f"secrets: generated {len(generated)} new value(s) in {replica.secrets_file}")

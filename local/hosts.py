@@ -105,7 +105,7 @@ def ensure_host(replica: Replica, host: Host, fingerprint: str) -> bool:
         return False
     if podman.exists("container", name):
         print(f"host {host.name}: replacing {name} (stopped, unhealthy or made differently)")
-        podman.run("rm", "--force", "--time", "10", name)
+        podman.remove_container(name)
     for suffix in host.volumes:
         vol = replica.volume(host, suffix)
         if not podman.exists("volume", vol):
@@ -218,7 +218,7 @@ def remove(replica: Replica, purge: bool) -> None:
     for host in replica.hosts:
         name = replica.container(host)
         if podman.exists("container", name):
-            podman.run("rm", "--force", "--time", "10", name)
+            podman.remove_container(name)
             print(f"host {host.name}: removed")
         if purge:
             for suffix in host.volumes:

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 
 from local.config import CONTAINERS_CONF
@@ -62,3 +63,20 @@ def inspect(kind: str, name: str) -> dict | None:
 def exec_(container: str, argv: Sequence[str], input: bytes | None = None) -> str:
     flags = ["-i"] if input is not None else []
     return run("exec", *flags, container, *argv, input=input).stdout.decode()
+
+
+def remove_container(name: str, attempts: int = 3) -> None:
+    """Remove a container, also one whose processes died with an earlier session.
+
+    For such a container podman still says "running"; the first `rm --force` fails waiting
+    for an exit file that nobody writes, but records the container as exited, and the next
+    attempt removes it (seen with podman 4.3).
+    """
+    err = ""
+    for _ in range(attempts):
+        proc = run("rm", "--force", "--time", "10", name, check=False)
+        if proc.returncode == 0 or not exists("container", name):
+            return
+        err = proc.stderr.decode(errors="replace").strip()
+        time.sleep(1)
+    raise PodmanError(f"podman rm {name} failed {attempts} times: {err}")

@@ -2,6 +2,7 @@
 
 import pytest
 
+from local import podman
 from tests.conftest import REPO, VENV_BIN, run
 
 ROLES = sorted(
@@ -17,6 +18,8 @@ def test_every_role_has_a_scenario():
 @pytest.mark.molecule
 @pytest.mark.parametrize("role", ROLES)
 def test_molecule(role, host_image):
+    # A container left by an interrupted run would make molecule's first destroy fail.
+    podman.remove_container(f"molecule-{role}")
     proc = run([str(VENV_BIN / "molecule"), "test"], cwd=REPO / "roles" / role, MOLECULE_ROLE=role)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     assert "changed=0" in proc.stdout + proc.stderr  # the idempotence run
