@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export CONTAINERS_CONF := $(CURDIR)/local/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help prereqs venv up down status test lint molecule e2e clean
+.PHONY: help prereqs venv up down status test unit lint molecule e2e clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ status: venv ## Show the local hosts
 
 test: venv ## Run the whole suite: unit, lint, molecule, end-to-end on a test replica
 	$(PY) -m pytest
+
+unit: venv ## Fast tests only: no containers
+	$(PY) -m pytest -m "not lint and not molecule and not replica"
 
 lint: venv ## ruff, yamllint, ansible-lint (production profile)
 	$(PY) -m pytest -m lint
