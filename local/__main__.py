@@ -60,7 +60,10 @@ def urls(replica: config.Replica) -> None:
     print("\nLocal platform")
     print(f"  PostgreSQL (RDS stand-in)  {by_group['database']}:5432  database 'mlops'")
     print(f"  S3 (SeaweedFS)             http://{by_group['object_store']}:8333")
-    print(f"  SSH                        ssh -F none -i {replica.ssh_key} admin@<host ip>")
+    print(
+        f"  SSH                        ssh -i {replica.ssh_key} "
+        f"-o UserKnownHostsFile={replica.known_hosts} admin@<host ip>"
+    )
     print(f"  Credentials                {replica.secrets_file} (mode 0600, git-ignored)")
 
 
