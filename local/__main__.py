@@ -26,7 +26,7 @@ def up(replica: config.Replica) -> None:
     public_key = hosts.ensure_ssh_key(replica)
     fingerprint = image.ensure()
     hosts.ensure_network(replica)
-    created = [h.name for h in replica.hosts if hosts.ensure_host(replica, h, fingerprint)]
+    done = {h.name: hosts.ensure_host(replica, h, fingerprint) for h in replica.hosts}
     with ThreadPoolExecutor(max_workers=len(replica.hosts)) as pool:
         list(pool.map(lambda h: hosts.wait_booted(replica, h), replica.hosts))
     lines = []
@@ -40,7 +40,7 @@ def up(replica: config.Replica) -> None:
     took = time.monotonic() - started
     print(
         f"replica {replica.name}: {len(replica.hosts)} hosts up "
-        f"({'created: ' + ', '.join(created) if created else 'all reused'}) in {took:.1f}s; "
+        f"({', '.join(f'{name} {what}' for name, what in done.items())}) in {took:.1f}s; "
         f"inventory {path}"
     )
 

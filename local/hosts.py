@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import subprocess
 import time
@@ -43,18 +44,42 @@ def _healthy(container: str) -> bool:
     return state in {"running", "degraded", "starting", "initializing"}
 
 
-def _wanted(replica: Replica, host: Host, fingerprint: str) -> bool:
-    """Whether the existing container is the one this replica would create now."""
+def _state(replica: Replica, host: Host, fingerprint: str) -> str:
+    """ "absent", "foreign" (made differently), "healthy", or "down" (ours, not answering)."""
     info = podman.inspect("container", replica.container(host))
     if not info:
-        return False
+        return "absent"
     labels = (info.get("Config") or {}).get("Labels") or {}
-    running = (info.get("State") or {}).get("Running", False)
-    return (
-        labels.get(SPEC_LABEL) == spec(replica, host, fingerprint)
-        and running
-        and _healthy(replica.container(host))
-    )
+    if labels.get(SPEC_LABEL) != spec(replica, host, fingerprint):
+        return "foreign"
+    state = info.get("State") or {}
+    if not (state.get("Running") and _alive(state.get("Pid", 0))):
+        return "down"  # no `podman exec` here: into a dead host it wedges podman's state
+    return "healthy" if _healthy(replica.container(host)) else "down"
+
+
+def _alive(pid: int) -> bool:
+    """Whether the host's init still runs (podman may say "running" after it died)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _restart(name: str) -> bool:
+    """Start a stopped host again, keeping what is installed in it; False if podman can't.
+
+    A host whose processes died (a killed session, a reboot) still looks "running" to podman;
+    the first stop only records that it exited.
+    """
+    for _ in range(2):
+        podman.run("stop", "--time", "10", name, check=False)
+    return podman.run("start", name, check=False).returncode == 0
 
 
 def spec(replica: Replica, host: Host, fingerprint: str) -> str:
@@ -98,20 +123,26 @@ def _run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
     return [*args, IMAGE]
 
 
-def ensure_host(replica: Replica, host: Host, fingerprint: str) -> bool:
-    """Create or repair one host; return True when it was (re)created."""
+def ensure_host(replica: Replica, host: Host, fingerprint: str) -> str:
+    """Create, restart or keep one host; return what was done: kept, started or created."""
     name = replica.container(host)
-    if _wanted(replica, host, fingerprint):
-        return False
-    if podman.exists("container", name):
-        print(f"host {host.name}: replacing {name} (stopped, unhealthy or made differently)")
+    state = _state(replica, host, fingerprint)
+    if state == "healthy":
+        return "kept"
+    if state == "down":
+        if _restart(name):
+            return "started"
+        print(f"host {host.name}: {name} does not start again; replacing it")
+    if state != "absent":
+        if state == "foreign":
+            print(f"host {host.name}: replacing {name} (made from another image or spec)")
         podman.remove_container(name)
     for suffix in host.volumes:
         vol = replica.volume(host, suffix)
         if not podman.exists("volume", vol):
             podman.run("volume", "create", "--label", f"{REPLICA_LABEL}={replica.name}", vol)
     podman.run(*run_args(replica, host, fingerprint))
-    return True
+    return "created"
 
 
 def wait_booted(replica: Replica, host: Host, timeout: float = BOOT_TIMEOUT) -> None:
