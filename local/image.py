@@ -153,6 +153,10 @@ def customise(root: Path, data: dict[str, bytes]) -> None:
     (root / "etc/pip.conf").write_bytes(data["etc/pip.conf"])
     for key in root.glob("etc/ssh/ssh_host_*"):
         key.unlink()
+    # dbus's copy of the machine id would give every host the same one; link it, as Debian does.
+    dbus_id = root / "var/lib/dbus/machine-id"
+    dbus_id.unlink(missing_ok=True)
+    dbus_id.symlink_to("/etc/machine-id")
     host_bundle = (root / "etc/ssl/certs/ca-certificates.crt").read_bytes()
     cas = root / "usr/local/share/ca-certificates/controller"
     cas.mkdir(parents=True, exist_ok=True)

@@ -141,3 +141,13 @@ def test_restart_keeps_services_and_data(converged, secrets):
 
     assert wait(read_back) == (marker, 1)
     print(f"services answered {time.monotonic() - started:.1f}s after podman restart")
+
+
+def test_hosts_have_their_own_identity(replica):
+    """Each host has its own machine id and SSH host key, as separate EC2 instances do."""
+    machine_ids = {
+        podman.exec_(replica.container(h), ["cat", "/etc/machine-id"]).strip()
+        for h in replica.hosts
+    }
+    host_keys = {hosts.host_key_line(replica, h).split()[-1] for h in replica.hosts}
+    assert len(machine_ids) == len(host_keys) == len(replica.hosts)
