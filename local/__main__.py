@@ -58,6 +58,10 @@ def status(replica: config.Replica) -> int:
 def urls(replica: config.Replica) -> None:
     by_group = {g: replica.ip(h) for h in replica.hosts for g in h.groups}
     print("\nLocal platform")
+    print(
+        f"  MLflow UI and API          http://{by_group['mlflow']}:5000  user admin, "
+        "password secret_mlflow_admin_password"
+    )
     print(f"  PostgreSQL (RDS stand-in)  {by_group['database']}:5432  database 'mlops'")
     print(f"  S3 (SeaweedFS)             http://{by_group['object_store']}:8333")
     print(

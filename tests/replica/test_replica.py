@@ -3,90 +3,17 @@ data tier as a client on the controller sees it, including a restart of its host
 
 from __future__ import annotations
 
-import re
 import time
 import urllib.error
 import urllib.request
 import uuid
 
-import boto3
-import psycopg2
 import pytest
-import yaml
-from botocore.config import Config
 
-from local import config, hosts, podman
-from local.__main__ import up
-from tests.conftest import REPO, VENV_BIN, run
+from local import hosts, podman
+from tests.replica.conftest import ip, pg, playbook, recap, s3, wait
 
 pytestmark = pytest.mark.replica
-
-
-@pytest.fixture(scope="module")
-def replica(tmp_path_factory, host_image):
-    base = tmp_path_factory.mktemp("replica")
-    inv = base / "inventory"
-    inv.mkdir()
-    (inv / "group_vars").symlink_to(REPO / "inventories" / "local" / "group_vars")
-    rep = config.Replica(
-        name="mlops-test", subnet="10.89.61.0/24", state_dir=base / "state", inventory_dir=inv
-    )
-    hosts.remove(rep, purge=True)  # leftovers of an earlier, interrupted run
-    up(rep)
-    yield rep
-    hosts.remove(rep, purge=True)
-
-
-def playbook(replica: config.Replica) -> str:
-    proc = run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", str(replica.inventory_dir), "ansible/site.yml"]
-    )
-    assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-4000:]
-    return proc.stdout
-
-
-def recap(output: str) -> dict[str, int]:
-    return {
-        m.group(1): int(m.group(2))
-        for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.MULTILINE)
-    }
-
-
-@pytest.fixture(scope="module")
-def converged(replica):
-    first = recap(playbook(replica))
-    assert set(first) == {h.name for h in replica.hosts}
-    return replica
-
-
-@pytest.fixture(scope="module")
-def secrets(converged):
-    return yaml.safe_load(converged.secrets_file.read_text())
-
-
-def ip(replica, name):
-    return replica.ip(next(h for h in replica.hosts if h.name == name))
-
-
-def s3(replica, secrets):
-    return boto3.client(
-        "s3",
-        endpoint_url=f"http://{ip(replica, 's3')}:8333",
-        aws_access_key_id=secrets["secret_s3_access_key"],
-        aws_secret_access_key=secrets["secret_s3_secret_key"],
-        region_name="us-east-1",
-        config=Config(connect_timeout=3, read_timeout=10, retries={"max_attempts": 1}),
-    )
-
-
-def pg(replica, secrets, role="mlflow"):
-    return psycopg2.connect(
-        host=ip(replica, "rds"),
-        dbname="mlops",
-        user=role,
-        password=secrets[f"secret_db_password_{role}"],
-        connect_timeout=5,
-    )
 
 
 def test_second_run_changes_nothing(converged):
@@ -111,17 +38,6 @@ def test_anonymous_s3_request_refused(converged):
     with pytest.raises(urllib.error.HTTPError) as err:
         urllib.request.urlopen(url, timeout=5)
     assert err.value.code == 403
-
-
-def wait(check, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 def test_restart_keeps_services_and_data(converged, secrets):
