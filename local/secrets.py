@@ -35,6 +35,10 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "secret_s3_secret_key": lambda: secrets.token_urlsafe(30),
     "secret_mlflow_admin_password": _token,
     "secret_mlflow_flask_secret_key": lambda: secrets.token_urlsafe(32),
+    "secret_airflow_admin_password": _token,
+    "secret_airflow_fernet_key": _fernet_key,
+    "secret_airflow_jwt_secret": lambda: secrets.token_urlsafe(48),
+    "secret_airflow_api_secret_key": lambda: secrets.token_urlsafe(32),
 }
 
 HEADER = (
