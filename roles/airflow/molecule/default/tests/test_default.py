@@ -1,0 +1,60 @@
+"""The airflow role: four components, one environment, health, admin and REST API."""
+
+import json
+
+import pytest
+
+testinfra_hosts = ["all"]
+UNITS = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
+
+
+@pytest.mark.parametrize("unit", UNITS)
+def test_component_running_enabled_hardened(host, unit):
+    service = host.service(unit)
+    assert service.is_running
+    assert service.is_enabled
+    props = host.run(f"systemctl show {unit} -p User -p EnvironmentFiles -p ProtectSystem").stdout
+    assert "User=airflow" in props
+    assert "/etc/airflow/airflow.env" in props
+    assert "ProtectSystem=strict" in props
+
+
+def test_components_report_healthy(host):
+    health = json.loads(host.check_output("curl -s http://127.0.0.1:8080/api/v2/monitor/health"))
+    for component in ("metadatabase", "scheduler", "dag_processor", "triggerer"):
+        assert health[component]["status"] == "healthy", health
+
+
+def test_one_jwt_secret_in_one_private_environment(host):
+    env = host.file("/etc/airflow/airflow.env")
+    assert env.mode == 0o600
+    assert env.content_string.count("AIRFLOW__API_AUTH__JWT_SECRET=") == 1
+    assert 'AIRFLOW__DATABASE__SQL_ALCHEMY_SCHEMA="airflow"' in env.content_string
+
+
+def test_metadata_in_schema_airflow(host):
+    tables = host.check_output(
+        "runuser -u postgres -- psql -d mlops -Atc "
+        "\"SELECT count(*) FROM pg_tables WHERE schemaname = 'airflow' AND tablename = 'dag'\""
+    )
+    assert tables == "1"
+
+
+def test_admin_gets_a_token_and_others_do_not(host):
+    def token(password):
+        body = json.dumps({"username": "admin", "password": password})
+        return host.run(
+            "curl -s -o /dev/null -w '%%{http_code}' -X POST -H 'Content-Type: application/json' "
+            "-d %s http://127.0.0.1:8080/auth/token",
+            body,
+        ).stdout
+
+    assert token("molecule-admin-password") in ("200", "201")
+    assert token("wrong-password") == "401"
+
+
+def test_no_secret_on_command_lines(host):
+    ps = host.check_output("ps -eo args")
+    assert "molecule-airflow-db-password" not in ps
+    assert "molecule-jwt-secret" not in ps
+    assert "molecule-admin-password" not in ps
