@@ -17,6 +17,24 @@ GOOD = {
         "object_store_buckets": ["mlflow-artifacts"],
     },
     "common": {},
+    "mlflow": {
+        "mlflow_db_host": "db.internal",
+        "mlflow_db_password": "d" * 20,
+        "mlflow_admin_password": "a" * 16,
+        "mlflow_flask_secret_key": "f" * 32,
+    },
+    "airflow": {
+        "airflow_db_host": "db.internal",
+        "airflow_db_password": "d" * 20,
+        "airflow_fernet_key": "8Jm9-7w9mZbqvB8a0C8kHc3Q0tq4qQyq3y1aQ6fKkVg=",
+        "airflow_jwt_secret": "j" * 40,
+        "airflow_api_secret_key": "k" * 30,
+        "airflow_admin_password": "a" * 16,
+    },
+    "python_service": {
+        "python_service_name": "demo",
+        "python_service_requirements": ["six==1.16.0"],
+    },
 }
 CASES = [
     ("postgresql", {"postgresql_service_roles": None}, "postgresql_service_roles"),
@@ -33,6 +51,14 @@ CASES = [
     ("object_store", {"object_store_s3_port": 80}, "object_store_s3_port"),
     ("common", {"common_timezone": "Not a zone!"}, "common_timezone"),
     ("common", {"common_journald_system_max_use": "lots"}, "common_journald_system_max_use"),
+    ("mlflow", {"mlflow_admin_password": "password1234"}, "mlflow_admin_password"),
+    ("mlflow", {"mlflow_artifacts_destination": "file:///tmp"}, "mlflow_artifacts_destination"),
+    ("mlflow", {"mlflow_workers": 0}, "mlflow_workers"),
+    ("airflow", {"airflow_fernet_key": "not-a-fernet-key"}, "airflow_fernet_key"),
+    ("airflow", {"airflow_executor": "KubernetesExecutor"}, "airflow_executor"),
+    ("airflow", {"airflow_dags_bucket": "Bad_Bucket"}, "airflow_dags_bucket"),
+    ("python_service", {"python_service_requirements": ["six"]}, "python_service_requirements"),
+    ("python_service", {"python_service_name": "Bad Name"}, "python_service_name"),
 ]
 
 
