@@ -105,14 +105,3 @@ def test_killed_component_is_back_healthy_within_30_s(converged, unit):
 
     wait(healthy, timeout=30)
     print(f"{unit} healthy {time.monotonic() - started:.1f}s after SIGKILL")
-
-
-def test_no_secret_on_the_command_line(converged, secrets):
-    ps = podman.exec_(f"{converged.name}-airflow", ["ps", "-eo", "args"])
-    for key in (
-        "secret_db_password_airflow",
-        "secret_airflow_admin_password",
-        "secret_airflow_jwt_secret",
-        "secret_airflow_fernet_key",
-    ):
-        assert secrets[key] not in ps

@@ -67,3 +67,11 @@ def test_hosts_have_their_own_identity(replica):
     }
     host_keys = {hosts.host_key_line(replica, h).split()[-1] for h in replica.hosts}
     assert len(machine_ids) == len(host_keys) == len(replica.hosts)
+
+
+def test_no_secret_on_any_command_line(converged, secrets):
+    """No process on any host shows a secret in its arguments (ps is readable by everyone)."""
+    for host in converged.hosts:
+        ps = podman.exec_(converged.container(host), ["ps", "-eo", "args"])
+        leaked = [name for name, value in secrets.items() if value in ps]
+        assert not leaked, f"{host.name}: {leaked}"
