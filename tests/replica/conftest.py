@@ -48,9 +48,14 @@ def recap(output: str) -> dict[str, int]:
 
 
 @pytest.fixture(scope="session")
-def converged(replica):
-    first = recap(playbook(replica))
-    assert set(first) == {h.name for h in replica.hosts}
+def first_run(replica) -> str:
+    """The output of the first ansible/site.yml run on the fresh replica."""
+    return playbook(replica)
+
+
+@pytest.fixture(scope="session")
+def converged(replica, first_run):
+    assert set(recap(first_run)) == {h.name for h in replica.hosts}
     return replica
 
 

@@ -16,10 +16,13 @@ from tests.replica.conftest import ip, pg, playbook, recap, s3, wait
 pytestmark = pytest.mark.replica
 
 
-def test_second_run_changes_nothing(converged):
-    second = recap(playbook(converged))
+def test_second_run_changes_nothing_and_no_output_shows_a_secret(converged, first_run, secrets):
+    output = playbook(converged)
+    second = recap(output)
     assert second == dict.fromkeys(second, 0)
     assert len(second) == len(converged.hosts)
+    leaked = [name for name, value in secrets.items() if value in first_run + output]
+    assert not leaked
 
 
 def test_psql_as_mlflow_lands_in_schema_mlflow(converged, secrets):
