@@ -62,6 +62,10 @@ def urls(replica: config.Replica) -> None:
         f"  MLflow UI and API          http://{by_group['mlflow']}:5000  user admin, "
         "password secret_mlflow_admin_password"
     )
+    print(
+        f"  Airflow UI and API         http://{by_group['airflow']}:8080  user admin, "
+        "password secret_airflow_admin_password"
+    )
     print(f"  PostgreSQL (RDS stand-in)  {by_group['database']}:5432  database 'mlops'")
     print(f"  S3 (SeaweedFS)             http://{by_group['object_store']}:8333")
     print(
