@@ -23,7 +23,7 @@ def test_no_telemetry(host):
 
 def test_only_s3_faces_the_network(host):
     assert host.socket("tcp://0.0.0.0:8333").is_listening
-    for port in (9333, 8080, 8888):
+    for port in (9333, 18080, 8888):
         assert host.socket(f"tcp://127.0.0.1:{port}").is_listening
         assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
 
