@@ -42,14 +42,11 @@ def run(
     return proc
 
 
-def text(*args: str) -> str:
-    return run(*args).stdout.decode().strip()
-
-
 def exists(kind: str, name: str) -> bool:
     """Whether a container, network, volume or image of that name exists."""
-    sub = {"container": "container", "network": "network", "volume": "volume", "image": "image"}
-    return run(sub[kind], "exists", name, check=False).returncode == 0
+    if kind not in {"container", "network", "volume", "image"}:
+        raise ValueError(f"podman has no {kind!r} objects")
+    return run(kind, "exists", name, check=False).returncode == 0
 
 
 def inspect(kind: str, name: str) -> dict | None:
