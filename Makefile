@@ -14,7 +14,7 @@ help: ## Show the targets
 prereqs: ## Install podman, runc, debootstrap, python3-venv (apt) when missing
 	@$(PYTHON) -m local.prereqs
 
-$(VENV)/.installed: pyproject.toml | prereqs
+$(VENV)/.installed: pyproject.toml requirements.txt dags/requirements.txt $(wildcard api/requirements/*.txt) | prereqs
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e .

@@ -34,6 +34,22 @@ def run(argv: list[str], cwd: Path = REPO, **extra: str) -> subprocess.Completed
     )
 
 
+@pytest.fixture(scope="module")
+def mlflow_store(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest):
+    """A real MLflow tracking store and registry (SQLite, local artifacts) for one module."""
+    import mlflow
+
+    root = tmp_path_factory.mktemp("mlflow")
+    uri = f"sqlite:///{root}/mlflow.db"
+    patch = pytest.MonkeyPatch()
+    patch.setenv("MLFLOW_TRACKING_URI", uri)
+    patch.chdir(root)  # the default artifact root (./mlruns) lands here
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    mlflow.set_tracking_uri(None)
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def host_image() -> str:
     """The hosts' image, built (or found up to date) once per session."""

@@ -1,0 +1,177 @@
+"""Train a model on a CSV in the object store, register it in MLflow, promote it if it wins.
+
+Parameters (all editable in the trigger form or the REST API's `conf`):
+
+- `dataset`: s3://bucket/key of a CSV file with a header row;
+- `target`: the column to predict; every other column is a feature;
+- `model_name`: the registered model in MLflow (the model API serves its `champion`);
+- `promotion_metric`: a scikit-learn scorer name (higher is better, e.g. `f1_macro`, `r2`,
+  `neg_root_mean_squared_error`): the new version becomes `champion` only when it beats the
+  current champion on the same held-out rows; the first version always wins, and so does a
+  version trained on a new schema the champion cannot score;
+- `task`, `estimator`, `param_grid`, `test_size`, `random_seed`: how to train.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+DEFAULT_DATASET = os.environ.get("MLOPS_TRAINING_DATASET", "s3://mlops-data/demo/wine.csv")
+DEFAULT_MODEL = os.environ.get("MLOPS_MODEL_NAME", "wine-cultivar")
+
+
+def _frame(dataset: str):
+    """The dataset as a DataFrame, read through Airflow's aws_default connection."""
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+    from mlops_training.data import DataValidationError, parse_s3_uri, read_csv
+
+    bucket, key = parse_s3_uri(dataset)
+    hook = S3Hook(aws_conn_id="aws_default")
+    if not hook.check_for_key(key, bucket_name=bucket):
+        raise DataValidationError(f"{dataset} does not exist")
+    content = hook.get_key(key, bucket_name=bucket).get()["Body"].read()
+    return read_csv(content, dataset)
+
+
+def _use_mlflow_connection() -> None:
+    """Point the MLflow client at the mlflow_default connection (URL and credentials)."""
+    from airflow.sdk import Connection
+
+    connection = Connection.get("mlflow_default")
+    os.environ["MLFLOW_TRACKING_URI"] = connection.host
+    if connection.login:
+        os.environ["MLFLOW_TRACKING_USERNAME"] = connection.login
+        os.environ["MLFLOW_TRACKING_PASSWORD"] = connection.password or ""
+
+
+def _config(params: dict):
+    from mlops_training.model import TrainingConfig
+
+    return TrainingConfig(
+        estimator=params["estimator"],
+        param_grid=params["param_grid"] or None,
+        promotion_metric=params["promotion_metric"],
+        test_size=float(params["test_size"]),
+        random_seed=int(params["random_seed"]),
+    )
+
+
+def _fail_on_bad_data(function):
+    """Bad data or parameters fail the task at once (no retry) with the validation message."""
+    from functools import wraps
+
+    @wraps(function)
+    def wrapper(*args, **kwargs):
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from mlops_training.data import DataValidationError
+
+        try:
+            return function(*args, **kwargs)
+        except DataValidationError as error:
+            raise AirflowFailException(str(error)) from error
+
+    return wrapper
+
+
+@dag(
+    dag_id="train_model",
+    description="Validate a CSV, train with a grid search, register in MLflow, promote the winner",
+    schedule=None,
+    start_date=pendulum.datetime(2026, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["mlops", "training"],
+    doc_md=__doc__,
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=20)},
+    params={
+        "dataset": Param(DEFAULT_DATASET, type="string", pattern=r"^s3://\S+/\S+$"),
+        "target": Param("cultivar", type="string", minLength=1),
+        "model_name": Param(DEFAULT_MODEL, type="string", pattern=r"^[A-Za-z0-9][\w.-]{0,99}$"),
+        "promotion_metric": Param("f1_macro", type="string"),
+        "task": Param("auto", enum=["auto", "classification", "regression"]),
+        "estimator": Param("random_forest", enum=["random_forest", "linear"]),
+        "param_grid": Param({}, type="object", description='e.g. {"max_depth": [3, 6]}'),
+        "test_size": Param(0.25, type="number", minimum=0.05, maximum=0.5),
+        "random_seed": Param(42, type="integer"),
+    },
+)
+def train_model():
+    @task
+    @_fail_on_bad_data
+    def validate_dataset(params: dict | None = None) -> dict:
+        from mlops_training.data import validate
+
+        profile = validate(_frame(params["dataset"]), params["target"], task=params["task"])
+        _config(params).check(profile.task)
+        print(
+            f"{params['dataset']}: {profile.rows} rows, task {profile.task}, "
+            f"features {profile.features}, classes {profile.class_counts}"
+        )
+        return profile.to_dict()
+
+    @task
+    @_fail_on_bad_data
+    def train(profile: dict, params: dict | None = None, run_id: str | None = None) -> dict:
+        from mlops_training.data import DatasetProfile
+        from mlops_training.model import search, split
+        from mlops_training.registry import log_and_register
+
+        _use_mlflow_connection()
+        dataset_profile = DatasetProfile.from_dict(profile)
+        config = _config(params)
+        train_x, test_x, train_y, test_y = split(_frame(params["dataset"]), dataset_profile, config)
+        searcher = search(dataset_profile, config, train_x, train_y)
+        trained = log_and_register(
+            searcher,
+            model_name=params["model_name"],
+            experiment=params["model_name"],
+            profile=dataset_profile,
+            config=config,
+            train=(train_x, train_y),
+            holdout=(test_x, test_y),
+            dataset=params["dataset"],
+            dag_run_id=run_id,
+        )
+        print(f"registered {params['model_name']} v{trained.version}: {trained.metrics}")
+        return trained.to_dict()
+
+    @task
+    def promote(profile: dict, trained: dict, params: dict | None = None) -> dict:
+        from mlflow import MlflowClient
+
+        from mlops_training.data import DatasetProfile
+        from mlops_training.model import split
+        from mlops_training.registry import TrainedVersion, apply, decide
+
+        _use_mlflow_connection()
+        dataset_profile = DatasetProfile.from_dict(profile)
+        config = _config(params)
+        _, test_x, _, test_y = split(_frame(params["dataset"]), dataset_profile, config)
+        client = MlflowClient()
+        challenger = TrainedVersion(**trained)
+        decision = decide(
+            client,
+            model_name=params["model_name"],
+            challenger=challenger,
+            profile=dataset_profile,
+            config=config,
+            holdout=(test_x, test_y),
+        )
+        apply(client, params["model_name"], challenger.version, decision)
+        print(
+            f"v{challenger.version}: {'promoted' if decision.promoted else 'not promoted'}: "
+            f"{decision.reason}"
+        )
+        return decision.to_dict()
+
+    profile = validate_dataset()
+    promote(profile, train(profile))
+
+
+train_model()

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import pytest
+
+from mlops_training.data import DataValidationError, validate
+from mlops_training.model import TrainingConfig, report, score, search, split
+from tests.ml import wine
+
+
+@pytest.fixture(scope="module")
+def profile():
+    return validate(wine(), "cultivar")
+
+
+def test_split_is_stratified_and_repeatable(profile) -> None:
+    config = TrainingConfig()
+    first = split(wine(), profile, config)
+    second = split(wine(), profile, config)
+    assert first[1].index.tolist() == second[1].index.tolist()
+    assert len(first[1]) == 45
+    assert set(first[3]) == {"class_0", "class_1", "class_2"}
+
+
+def test_search_scores_with_the_promotion_metric(profile) -> None:
+    config = TrainingConfig(estimator="linear", promotion_metric="balanced_accuracy")
+    train_x, test_x, train_y, test_y = split(wine(), profile, config)
+    searcher = search(profile, config, train_x, train_y)
+    assert searcher.scoring == "balanced_accuracy"
+    assert set(searcher.cv_results_["param_model__C"]) == {0.1, 1.0, 10.0}
+    assert score(searcher.best_estimator_, "balanced_accuracy", test_x, test_y) > 0.9
+    assert set(report(searcher.best_estimator_, "classification", test_x, test_y)) == {
+        "accuracy",
+        "f1_macro",
+        "balanced_accuracy",
+    }
+
+
+def test_a_worse_grid_scores_worse(profile) -> None:
+    good = TrainingConfig()
+    bad = TrainingConfig(param_grid={"n_estimators": [1], "max_depth": [1]})
+    train_x, test_x, train_y, test_y = split(wine(), profile, good)
+    good_score = score(search(profile, good, train_x, train_y), "f1_macro", test_x, test_y)
+    bad_score = score(search(profile, bad, train_x, train_y), "f1_macro", test_x, test_y)
+    assert bad_score < good_score
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (TrainingConfig(estimator="xgboost"), "estimator 'xgboost' is not one of"),
+        (TrainingConfig(promotion_metric="goodness"), "'goodness' is not a scikit-learn scorer"),
+        (TrainingConfig(test_size=0.9), "test_size 0.9"),
+        (TrainingConfig(param_grid={"depth": [3]}), "has no parameter 'depth'"),
+        (TrainingConfig(param_grid={"max_depth": 3}), "'max_depth' needs a non-empty list"),
+        (TrainingConfig(cv_folds=1), "cv_folds 1"),
+    ],
+)
+def test_bad_configuration_is_refused(profile, config: TrainingConfig, message: str) -> None:
+    with pytest.raises(DataValidationError, match=message):
+        config.check(profile.task)

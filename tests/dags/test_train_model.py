@@ -1,0 +1,81 @@
+"""The DAG as the dag-processor sees it: it imports, and it is configured as intended."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+
+from tests.ml import REPO
+
+DAGS = REPO / "dags"
+
+
+@pytest.fixture(scope="module")
+def dagbag(tmp_path_factory: pytest.TempPathFactory):
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow")))
+    from airflow.dag_processing.dagbag import DagBag
+
+    yield DagBag(dag_folder=DAGS, safe_mode=True, bundle_path=Path(DAGS), bundle_name="tests")
+    patch.undo()
+
+
+def test_no_import_errors(dagbag) -> None:
+    assert dagbag.import_errors == {}
+
+
+def test_only_dag_files_are_parsed(dagbag) -> None:
+    # the library and requirements are in .airflowignore: the dag-processor skips them
+    assert [Path(stat.file).name for stat in dagbag.dagbag_stats] == ["train_model.py"]
+
+
+def test_train_model_shape(dagbag) -> None:
+    dag = dagbag.dags["train_model"]
+    assert {"mlops", "training"} <= set(dag.tags)
+    assert dag.schedule is None
+    assert dag.max_active_runs == 1
+    assert [task.task_id for task in dag.topological_sort()] == [
+        "validate_dataset",
+        "train",
+        "promote",
+    ]
+    for task in dag.tasks:
+        assert task.retries >= 1, task.task_id
+
+
+def test_train_model_params(dagbag) -> None:
+    params = dagbag.dags["train_model"].params
+    assert set(params.keys()) == {
+        "dataset",
+        "target",
+        "model_name",
+        "promotion_metric",
+        "task",
+        "estimator",
+        "param_grid",
+        "test_size",
+        "random_seed",
+    }
+    assert params["dataset"].startswith("s3://")
+    assert params["target"] == "cultivar"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("dataset", "/local/file.csv"),
+        ("test_size", 0.9),
+        ("estimator", "xgboost"),
+        ("model_name", "bad name"),
+        ("param_grid", "not an object"),
+    ],
+)
+def test_params_reject_bad_values(dagbag, key: str, value: object) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    params = copy.deepcopy(dagbag.dags["train_model"].params)
+    params.get_param(key).value = value
+    with pytest.raises(ParamValidationError, match=f"param {key}"):
+        params.validate()
