@@ -1,0 +1,1 @@
+"""The model API: serves the MLflow champion model and swaps in a new one without downtime."""

@@ -1,0 +1,137 @@
+"""Follow a registered model's alias and keep the model it points to loaded.
+
+A background thread looks at the alias every poll interval. When it points to a new version,
+that version is loaded next to the one serving and then swapped in with one reference
+assignment: requests hold the LoadedModel they started with, so none fails or waits. When a
+load fails, the old model keeps serving; the error is logged, counted and shown by /ready and
+/model, and the load is tried again at the next poll.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import mlflow.pyfunc
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from model_api import schema
+
+log = logging.getLogger("model_api.champion")
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    name: str
+    alias: str
+    version: str
+    run_id: str | None
+    columns: list[schema.Column]
+    signature: dict
+    pyfunc: object = field(repr=False)
+    loaded_at: datetime
+    load_seconds: float
+
+    def describe(self) -> dict:
+        return {
+            "name": self.name,
+            "alias": self.alias,
+            "version": self.version,
+            "run_id": self.run_id,
+            "signature": self.signature,
+            "loaded_at": self.loaded_at.isoformat(),
+            "load_seconds": round(self.load_seconds, 3),
+        }
+
+
+def load(name: str, alias: str, version: str, run_id: str | None) -> LoadedModel:
+    started = time.monotonic()
+    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    signature = model.metadata.signature
+    return LoadedModel(
+        name=name,
+        alias=alias,
+        version=version,
+        run_id=run_id,
+        columns=schema.columns_of(signature),
+        signature=signature.to_dict(),
+        pyfunc=model,
+        loaded_at=datetime.now(UTC),
+        load_seconds=time.monotonic() - started,
+    )
+
+
+class Champion:
+    """The model currently served, and the thread that keeps it current."""
+
+    def __init__(self, name: str, alias: str, poll_interval: float, on_change=None) -> None:
+        self.name = name
+        self.alias = alias
+        self.poll_interval = poll_interval
+        self.current: LoadedModel | None = None
+        self.last_error: str | None = None
+        self.last_checked: datetime | None = None
+        self._on_change = on_change or (lambda event, model: None)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll(self) -> bool:
+        """Look at the alias once; load and swap when it moved. True when a swap happened."""
+        try:
+            version = MlflowClient().get_model_version_by_alias(self.name, self.alias)
+        except MlflowException as error:
+            if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                self._failed(f"{self.name}@{self.alias} does not exist yet", quiet=True)
+            else:
+                self._failed(f"cannot resolve {self.name}@{self.alias}: {error}")
+            return False
+        except Exception as error:  # network, DNS, TLS: keep serving, try later
+            self._failed(f"cannot reach MLflow to resolve {self.name}@{self.alias}: {error}")
+            return False
+        finally:
+            self.last_checked = datetime.now(UTC)
+        version_id = str(version.version)
+        if self.current is not None and self.current.version == version_id:
+            self.last_error = None
+            return False
+        try:
+            loaded = load(self.name, self.alias, version_id, version.run_id)
+        except Exception as error:
+            self._failed(f"loading {self.name} v{version_id} failed: {error}")
+            self._on_change("load_failed", None)
+            return False
+        previous = self.current
+        self.current = loaded  # the swap: one reference assignment
+        self.last_error = None
+        log.info(
+            "serving %s v%s (was %s), loaded in %.2f s",
+            self.name,
+            version_id,
+            f"v{previous.version}" if previous else "nothing",
+            loaded.load_seconds,
+        )
+        self._on_change("loaded", loaded)
+        return True
+
+    def _failed(self, message: str, quiet: bool = False) -> None:
+        if message != self.last_error and not quiet:
+            log.error("%s; %s", message, "still serving" if self.current else "nothing served")
+        self.last_error = message
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll()
+            self._stop.wait(self.poll_interval)
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="champion-poller", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

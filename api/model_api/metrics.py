@@ -1,0 +1,41 @@
+"""Prometheus metrics; several uvicorn workers share them through PROMETHEUS_MULTIPROC_DIR."""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUESTS = Counter(
+    "model_api_requests_total", "HTTP requests by route and status", ["method", "route", "status"]
+)
+LATENCY = Histogram(
+    "model_api_request_duration_seconds",
+    "HTTP request duration by route",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+PREDICTIONS = Counter("model_api_predictions_total", "Records predicted")
+MODEL_VERSION = Gauge(
+    "model_api_model_version",
+    "Registered model version each worker serves (0: none yet)",
+    multiprocess_mode="liveall",
+)
+MODEL_LOADS = Counter("model_api_model_loads_total", "Model loads by result", ["result"])
+
+
+def exposition() -> tuple[bytes, str]:
+    """The metrics page: all workers' values when running multi-process."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(), CONTENT_TYPE_LATEST

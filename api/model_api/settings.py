@@ -1,0 +1,37 @@
+"""Configuration from the environment (MODEL_API_*), as the systemd unit's env file sets it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MODEL_API_", extra="ignore")
+
+    # The registered model and alias served; MLflow's own variables (MLFLOW_TRACKING_URI,
+    # MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD) say where and as whom.
+    model_name: str = Field("wine-cultivar", min_length=1)
+    model_alias: str = Field("champion", min_length=1)
+    # Seconds between two looks at the alias.
+    poll_interval: float = Field(10.0, gt=0)
+    # Most records one POST /predict may carry (413 above).
+    max_batch_size: int = Field(1000, ge=1)
+    # Comma-separated API keys accepted in the X-API-Key header.
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(min_length=1)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value
+
+    @field_validator("api_keys")
+    @classmethod
+    def _long_enough(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        if any(len(key.get_secret_value()) < 16 for key in keys):
+            raise ValueError("every API key needs at least 16 characters")
+        return keys
