@@ -66,6 +66,14 @@ def urls(replica: config.Replica) -> None:
         f"  Airflow UI and API         http://{by_group['airflow']}:8080  user admin, "
         "password secret_airflow_admin_password"
     )
+    print(
+        f"  Dashboard                  http://{by_group['app']}:8501  user admin, "
+        "password secret_dashboard_password"
+    )
+    print(
+        f"  Model API (OpenAPI docs)   http://{by_group['app']}:8000/docs  header X-API-Key: "
+        "secret_model_api_key"
+    )
     print(f"  PostgreSQL (RDS stand-in)  {by_group['database']}:5432  database 'mlops'")
     print(f"  S3 (SeaweedFS)             http://{by_group['object_store']}:8333")
     print(

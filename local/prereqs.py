@@ -18,6 +18,7 @@ COMMANDS = {
     "ssh": "openssh-client",
     "ssh-keygen": "openssh-client",
     "iptables": "iptables",  # netavark NATs the hosts' traffic with it
+    "chromium": "chromium",  # the dashboard's browser tests (Playwright drives it)
 }
 # present as files rather than commands
 FILES = {

@@ -39,6 +39,11 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "secret_airflow_fernet_key": _fernet_key,
     "secret_airflow_jwt_secret": lambda: secrets.token_urlsafe(48),
     "secret_airflow_api_secret_key": lambda: secrets.token_urlsafe(32),
+    "secret_mlflow_pipeline_password": _token,
+    "secret_mlflow_reader_password": _token,
+    "secret_airflow_dashboard_password": _token,
+    "secret_model_api_key": lambda: secrets.token_urlsafe(32),
+    "secret_dashboard_password": _token,
 }
 
 HEADER = (

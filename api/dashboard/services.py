@@ -1,0 +1,120 @@
+"""The dashboard's clients, shared by all sessions, and their reads cached for a few seconds.
+
+Pages call these functions only; every failure is a clients.ServiceError with a message
+that can be shown as is.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import requests
+import streamlit as st
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from dashboard import health, tracking
+from dashboard.clients import AirflowClient, ModelApiClient, ServiceError
+from dashboard.settings import Settings
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return Settings.from_env()
+
+
+@st.cache_resource
+def airflow() -> AirflowClient:
+    config = settings()
+    return AirflowClient(config.airflow_url, config.airflow_username, config.airflow_password)
+
+
+@st.cache_resource
+def model_api() -> ModelApiClient:
+    return ModelApiClient(settings().model_api_url, settings().model_api_key)
+
+
+@st.cache_resource
+def mlflow_client() -> MlflowClient:
+    return tracking.client(settings().mlflow_tracking_uri)
+
+
+def _from_mlflow(function):
+    """MLflow's errors as a ServiceError with their first line."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (MlflowException, requests.RequestException) as error:
+            first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise ServiceError(f"MLflow: {first_line[:300]}") from error
+
+    return wrapper
+
+
+@st.cache_data(ttl=10, show_spinner="Checking the services…")
+def service_health() -> list[health.ServiceHealth]:
+    config = settings()
+    return health.check_all(config.mlflow_tracking_uri, config.airflow_url, config.model_api_url)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+@_from_mlflow
+def experiments() -> dict[str, str]:
+    return tracking.experiments(mlflow_client())
+
+
+@st.cache_data(ttl=15, show_spinner="Reading runs from MLflow…")
+@_from_mlflow
+def experiment_runs(experiment_id: str) -> tracking.RunTable:
+    return tracking.experiment_runs(mlflow_client(), experiment_id)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+@_from_mlflow
+def metric_history(run_id: str, key: str):
+    return tracking.metric_history(mlflow_client(), run_id, key)
+
+
+@st.cache_data(ttl=15, show_spinner="Reading the model registry…")
+@_from_mlflow
+def registered_models() -> list[tracking.RegisteredModel]:
+    return tracking.registered_models(mlflow_client())
+
+
+@st.cache_data(ttl=600, show_spinner=False)  # a model version's files never change
+@_from_mlflow
+def input_example(model_name: str, version: str) -> dict | None:
+    return tracking.input_example(model_name, version)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def dag(dag_id: str) -> dict:
+    return airflow().dag(dag_id)
+
+
+@st.cache_data(ttl=10, show_spinner="Reading DAG runs from Airflow…")
+def dag_runs(dag_id: str) -> list[dict]:
+    return airflow().dag_runs(dag_id)
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def task_instances(dag_id: str, run_id: str) -> list[dict]:
+    return airflow().task_instances(dag_id, run_id)
+
+
+def trigger(dag_id: str, conf: dict) -> dict:
+    """Start a run; the cached run list is dropped so that the new run shows at once."""
+    run = airflow().trigger(dag_id, conf)
+    dag_runs.clear()
+    return run
+
+
+@st.cache_data(ttl=10, show_spinner=False)
+def served_model() -> dict:
+    return model_api().model()
+
+
+def predict(record: dict) -> dict:
+    return model_api().predict([record])

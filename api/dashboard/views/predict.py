@@ -1,0 +1,101 @@
+"""Predict: a form built from the served model's signature, sent to the model API."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard import forms, services
+from dashboard.clients import ServiceError
+from dashboard.forms import FormField
+from dashboard.views.common import refresh_button
+
+FORM_COLUMNS = 3
+
+
+def render() -> None:
+    st.title("Predict")
+    refresh_button(services.served_model)
+    try:
+        model = services.served_model()
+    except ServiceError as error:
+        show_model_api_error(error)
+        return
+    st.markdown(
+        f"Model **{model['name']}** @{model['alias']}, version **{model['version']}** "
+        f"(run `{model.get('run_id')}`)"
+    )
+    try:
+        example = services.input_example(model["name"], model["version"])
+    except ServiceError:
+        example = None  # the form still works, with empty defaults
+    try:
+        fields = forms.prediction_fields(
+            model.get("signature") or {}, forms.example_record(example)
+        )
+    except ValueError as error:
+        st.error(f"This model cannot be used from a form: {error}")
+        return
+    if example:
+        st.caption("The form is prefilled with the first row of the model's input example.")
+    values = prediction_form(fields, key=f"predict-{model['name']}-{model['version']}")
+    if values is not None:
+        show_prediction(forms.prediction_record(fields, values))
+
+
+def prediction_form(fields: list[FormField], key: str) -> dict | None:
+    """The form; the values typed in once it is submitted, else None."""
+    with st.form(key):
+        columns = st.columns(FORM_COLUMNS)
+        values = {
+            field.name: field_input(columns[index % FORM_COLUMNS], field, key)
+            for index, field in enumerate(fields)
+        }
+        submitted = st.form_submit_button("Predict", type="primary")
+    return values if submitted else None
+
+
+def field_input(column, field: FormField, key: str):
+    label = field.name if field.required else f"{field.name} (optional)"
+    help_text = f"MLflow type: {field.mlflow_type}"
+    widget_key = f"{key}-{field.name}"
+    if field.widget == "float":
+        return column.number_input(
+            label, value=field.default, step=0.01, format="%.4f", help=help_text, key=widget_key
+        )
+    if field.widget == "integer":
+        return column.number_input(
+            label, value=field.default, step=1, help=help_text, key=widget_key
+        )
+    if field.widget == "checkbox":
+        return column.checkbox(label, value=field.default, help=help_text, key=widget_key)
+    return column.text_input(label, value=field.default, help=help_text, key=widget_key)
+
+
+def show_prediction(record: dict) -> None:
+    try:
+        answer = services.predict(record)
+    except ServiceError as error:
+        if error.status == 422:
+            problems = "\n".join(f"- {line}" for line in forms.validation_messages(error.detail))
+            st.error(f"The model API rejected the record:\n\n{problems}")
+        else:
+            show_model_api_error(error)
+        return
+    st.success(
+        f"Prediction: **{answer['predictions'][0]}** "
+        f"(model {answer['model_name']} version {answer['model_version']})",
+        icon=":material/check_circle:",
+    )
+
+
+def show_model_api_error(error: ServiceError) -> None:
+    if error.status == 503:
+        st.info(
+            "No model is being served yet: run the training pipeline (Pipelines page); "
+            f"the model API loads the champion when one exists. ({error.detail})",
+            icon=":material/info:",
+        )
+    elif error.status == 401:
+        st.error("The model API refused the dashboard's API key (DASHBOARD_MODEL_API_KEY).")
+    else:
+        st.error(f"The model API is not available. {error}", icon=":material/error:")

@@ -1,0 +1,72 @@
+"""The model_api role: a hardened uvicorn service that answers without a model and guards keys."""
+
+import json
+
+testinfra_hosts = ["all"]
+KEY = "molecule-api-key-0123456789"
+
+
+def call(host, path, method="GET", key=None, data=None):
+    cmd = "curl -s -w '\\n%%{http_code}' -X %s -H 'Content-Type: application/json'"
+    args = [method]
+    if key:
+        cmd += " -H %s"
+        args.append(f"X-API-Key: {key}")
+    if data is not None:
+        cmd += " -d %s"
+        args.append(json.dumps(data))
+    body, _, code = host.run(cmd + " http://127.0.0.1:8000%s", *args, path).stdout.rpartition("\n")
+    return int(code), body
+
+
+def test_service_running_hardened(host):
+    service = host.service("model-api")
+    assert service.is_running
+    assert service.is_enabled
+    assert host.socket("tcp://0.0.0.0:8000").is_listening
+    show = host.run("systemctl show model-api -p ProtectSystem -p User -p RuntimeDirectory").stdout
+    assert "ProtectSystem=strict" in show
+    assert "User=model-api" in show
+    assert "RuntimeDirectory=model-api" in show
+
+
+def test_two_workers_share_metrics(host):
+    workers = host.run("pgrep -u model-api -c -f 'multiprocessing.spawn'").stdout.strip()
+    assert workers == "2"
+    assert host.file("/run/model-api").is_directory
+
+
+def test_code_installed_without_caches(host):
+    assert host.file("/opt/model-api/app/model_api/main.py").exists
+    assert not host.file("/opt/model-api/app/model_api/__pycache__").exists
+
+
+def test_secrets_only_in_the_env_file(host):
+    env = host.file("/etc/model-api/model-api.env")
+    assert env.mode == 0o600
+    assert env.user == "root"
+    ps = host.run("ps -eo args").stdout
+    assert KEY not in ps
+    assert "molecule-reader-password" not in ps
+
+
+def test_alive_but_not_ready_without_mlflow(host):
+    assert call(host, "/health") == (200, '{"status":"ok"}')
+    code, body = call(host, "/ready")
+    assert code == 503
+    assert "cannot reach MLflow" in json.loads(body)["last_load_error"]
+
+
+def test_keys_are_required(host):
+    payload = {"records": [{"x": 1}]}
+    assert call(host, "/predict", "POST", data=payload)[0] == 401
+    assert call(host, "/predict", "POST", key="wrong-key-0123456789", data=payload)[0] == 401
+    code, body = call(host, "/predict", "POST", key=KEY, data=payload)
+    assert code == 503
+    assert "no model is being served" in body
+
+
+def test_metrics(host):
+    code, body = call(host, "/metrics")
+    assert code == 200
+    assert "model_api_requests_total" in body

@@ -1,0 +1,87 @@
+"""A tiny scriptable HTTP server on 127.0.0.1 that stands in for Airflow and the model API."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: object
+
+
+# A route answers (status, JSON body) for a request.
+Route = Callable[[Request], tuple[int, object]]
+
+
+@dataclass
+class FakeServer:
+    url: str
+    routes: dict[tuple[str, str], Route] = field(default_factory=dict)
+    requests: list[Request] = field(default_factory=list)
+
+    def route(self, method: str, path: str, answer: Route) -> None:
+        self.routes[method, path] = answer
+
+    def calls(self, method: str, path: str) -> list[Request]:
+        """Requests received on a path (the query string left out)."""
+        return [r for r in self.requests if r.method == method and r.path.split("?")[0] == path]
+
+
+def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            request = Request(
+                self.command, self.path, dict(self.headers), json.loads(raw) if raw else None
+            )
+            server.requests.append(request)
+            route = server.routes.get((self.command, self.path.split("?")[0]))
+            status, body = route(request) if route else (404, {"detail": "Not Found"})
+            payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header(
+                "Content-Type", "text/plain" if isinstance(body, str) else "application/json"
+            )
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args) -> None:  # quiet
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def fake_server() -> Iterator[FakeServer]:
+    fake = FakeServer(url="")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield fake
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A URL where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
