@@ -3,8 +3,11 @@ nothing once per session, converged with ansible/site.yml, removed with its data
 
 from __future__ import annotations
 
+import json
 import re
 import time
+import urllib.request
+from dataclasses import dataclass
 
 import boto3
 import psycopg2
@@ -15,6 +18,12 @@ from botocore.config import Config
 from local import config, hosts
 from local.__main__ import up
 from tests.conftest import REPO, VENV_BIN, run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The dashboard's pages are checked last, once the workload tests have produced runs,
+    models and DAG runs for them to show."""
+    items.sort(key=lambda item: item.path.name == "test_dashboard.py")
 
 
 @pytest.fixture(scope="session")
@@ -99,3 +108,69 @@ def wait(check, timeout=60.0):
             if time.monotonic() > deadline:
                 raise
             time.sleep(1)
+
+
+class AirflowApi:
+    """Airflow's REST API as a client sees it: JSON in and out, a bearer token once logged in."""
+
+    def __init__(self, base: str, token: str | None = None):
+        self.base, self.token = base, token
+
+    def __call__(self, method: str, path: str, body: dict | None = None) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 - http to our own host
+            self.base + path, data=data, method=method, headers=headers
+        )
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            return json.load(response)
+
+    def text(self, path: str) -> str:
+        """A plain-text resource, such as a task's log."""
+        request = urllib.request.Request(  # noqa: S310 - http to our own host
+            self.base + path,
+            headers={"Authorization": f"Bearer {self.token}", "Accept": "text/plain"},
+        )
+        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
+            return response.read().decode()
+
+    def run_dag(self, dag_id: str, conf: dict | None = None, timeout: float = 600) -> dict:
+        """Trigger a run and wait for its end; the finished run."""
+        run = self(
+            "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}}
+        )
+        path = f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}"
+
+        def finished():
+            state = self("GET", path)
+            assert state["state"] in ("success", "failed")
+            return state
+
+        return wait(finished, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def airflow_api(converged, secrets) -> AirflowApi:
+    base = f"http://{ip(converged, 'airflow')}:8080"
+    login = {"username": "admin", "password": secrets["secret_airflow_admin_password"]}
+    token = AirflowApi(base)("POST", "/auth/token", login)["access_token"]
+    return AirflowApi(base, token)
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    url: str
+    username: str
+    password: str
+
+
+@pytest.fixture(scope="session")
+def dashboard(converged, secrets) -> Dashboard:
+    """Where the dashboard answers and how to log in."""
+    return Dashboard(
+        url=f"http://{ip(converged, 'app')}:8501",
+        username="admin",
+        password=secrets["secret_dashboard_password"],
+    )

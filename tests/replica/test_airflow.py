@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 
 from local import podman
+from tests.replica.conftest import AirflowApi as Api
 from tests.replica.conftest import ip, s3, wait
 
 pytestmark = pytest.mark.replica
@@ -35,30 +34,6 @@ def {dag_id}():
 """
 
 
-class Api:
-    def __init__(self, base: str, token: str | None = None):
-        self.base, self.token = base, token
-
-    def __call__(self, method: str, path: str, body: dict | None = None) -> dict:
-        headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - http to our own host
-            self.base + path, data=data, method=method, headers=headers
-        )
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-            return json.load(response)
-
-
-@pytest.fixture(scope="module")
-def api(converged, secrets):
-    base = f"http://{ip(converged, 'airflow')}:8080"
-    login = {"username": "admin", "password": secrets["secret_airflow_admin_password"]}
-    token = Api(base)("POST", "/auth/token", login)["access_token"]
-    return Api(base, token)
-
-
 def test_components_healthy(converged):
     health = Api(f"http://{ip(converged, 'airflow')}:8080")("GET", "/api/v2/monitor/health")
     for component in ("metadatabase", "scheduler", "dag_processor", "triggerer"):
@@ -71,10 +46,14 @@ def test_rest_api_needs_a_token(converged):
     assert err.value.code == 401
 
 
-def test_dag_from_the_bucket_runs(api, converged, secrets):
+def test_dag_from_the_bucket_runs(airflow_api, converged, secrets, request):
+    api = airflow_api
     dag_id = f"e2e_{uuid.uuid4().hex[:8]}"
     body = DAG.format(dag_id=dag_id).encode()
-    s3(converged, secrets).put_object(Bucket="airflow-dags", Key=f"{dag_id}.py", Body=body)
+    bucket = s3(converged, secrets)
+    bucket.put_object(Bucket="airflow-dags", Key=f"{dag_id}.py", Body=body)
+    # the playbook mirrors dags/ into the bucket: leave nothing behind for its next run
+    request.addfinalizer(lambda: bucket.delete_object(Bucket="airflow-dags", Key=f"{dag_id}.py"))
     started = time.monotonic()
     wait(lambda: api("GET", f"/api/v2/dags/{dag_id}"), timeout=180)
     print(f"DAG appeared {time.monotonic() - started:.1f}s after upload")

@@ -1,0 +1,247 @@
+"""The ML workload end to end on the replica: the training DAG, promotion, the model API.
+
+The tests run in file order and build on each other, as a user's day would:
+1. the first training (a deliberately weak grid) registers v1, which becomes champion, and
+   the API serves it without a restart;
+2. a better training is promoted while a load generator calls the API: no request fails;
+3. a worse training registers a version that does not become champion;
+4. a CSV of another schema, uploaded by the user, trains and is promoted, and the API
+   validates requests against the new signature.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections import Counter
+
+import httpx
+import mlflow
+import numpy as np
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from local import podman
+from tests.ml import wine
+from tests.replica.conftest import ip, s3, wait
+
+pytestmark = pytest.mark.replica
+MODEL = "wine-cultivar"
+WEAK = {"param_grid": {"n_estimators": [1], "max_depth": [1]}}
+FEATURES = wine().drop(columns="cultivar")
+
+
+def records(count: int = 1, start: int = 0) -> list[dict]:
+    return FEATURES.iloc[start : start + count].to_dict(orient="records")
+
+
+@pytest.fixture(scope="module")
+def registry(converged, secrets):
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+        patch.setenv("MLFLOW_TRACKING_PASSWORD", secrets["secret_mlflow_admin_password"])
+        mlflow.set_tracking_uri(f"http://{ip(converged, 'mlflow')}:5000")
+        yield MlflowClient()
+        mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="module")
+def model_api(converged, secrets):
+    with httpx.Client(
+        base_url=f"http://{ip(converged, 'app')}:8000",
+        headers={"X-API-Key": secrets["secret_model_api_key"]},
+        timeout=30,
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def api_pid(converged):
+    """The model API's main process: a promotion must not restart it."""
+    container = f"{converged.name}-app"
+    return podman.exec_(container, ["systemctl", "show", "-P", "ExecMainPID", "model-api"])
+
+
+def train(airflow_api, **conf) -> dict:
+    wait(lambda: airflow_api("GET", "/api/v2/dags/train_model"), timeout=180)
+    run = airflow_api.run_dag("train_model", conf)
+    assert run["state"] == "success", run
+    return run
+
+
+def version_of(registry, run: dict):
+    """The model version the DAG run registered (tagged with its run id)."""
+    found = registry.search_model_versions(
+        f"name = '{MODEL}' and tag.airflow_dag_run_id = '{run['dag_run_id']}'"
+    )
+    assert len(found) == 1, found
+    return found[0]
+
+
+def champion(registry) -> str:
+    return str(registry.get_model_version_by_alias(MODEL, "champion").version)
+
+
+def serving(model_api, version: str) -> None:
+    ready = model_api.get("/ready").json()
+    assert ready["model"] == f"{MODEL}@champion v{version}", ready
+
+
+def test_first_training_becomes_champion_and_is_served(
+    airflow_api, registry, model_api, api_pid
+) -> None:
+    run = train(airflow_api, **WEAK)
+    version = version_of(registry, run)
+    assert champion(registry) == str(version.version)
+    assert "first version" in version.tags["promotion"]
+    wait(lambda: serving(model_api, str(version.version)), timeout=60)
+    response = model_api.post("/predict", json={"records": records(3)})
+    assert response.status_code == 200, response.text
+    assert response.json()["model_version"] == str(version.version)
+    assert len(response.json()["predictions"]) == 3
+
+
+def test_promotion_under_load_fails_no_request(
+    airflow_api, registry, model_api, converged, api_pid
+) -> None:
+    before = champion(registry)
+    outcomes: Counter = Counter()
+    versions: Counter = Counter()
+    latencies: list[float] = []
+    stop = threading.Event()
+
+    def generate_load(offset: int) -> None:
+        with httpx.Client(
+            base_url=str(model_api.base_url), headers=model_api.headers, timeout=30
+        ) as client:
+            while not stop.is_set():
+                sent = time.perf_counter()
+                try:
+                    response = client.post("/predict", json={"records": records(5, offset)})
+                except httpx.HTTPError as error:
+                    outcomes[type(error).__name__] += 1
+                    continue
+                latencies.append(time.perf_counter() - sent)
+                outcomes[response.status_code] += 1
+                if response.status_code == 200:
+                    versions[response.json()["model_version"]] += 1
+
+    def served_enough(version: str) -> None:
+        assert versions[version] > 50
+
+    senders = [threading.Thread(target=generate_load, args=(i * 5,)) for i in range(4)]
+    for sender in senders:
+        sender.start()
+    try:
+        version = version_of(registry, train(airflow_api))
+        after = str(version.version)
+        assert champion(registry) == after, version.tags["promotion"]
+        wait(lambda: serving(model_api, after), timeout=60)
+        wait(lambda: served_enough(after), timeout=60)
+    finally:
+        stop.set()
+        for sender in senders:
+            sender.join()
+    latencies.sort()
+    print(
+        f"promotion v{before} -> v{after} under load: {sum(outcomes.values())} requests "
+        f"{dict(outcomes)}, by version {dict(versions)}, p50 "
+        f"{latencies[len(latencies) // 2] * 1000:.0f} ms, p99 "
+        f"{latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms"
+    )
+    assert set(outcomes) == {200}, outcomes
+    assert versions[before] > 0
+    assert versions[after] > 0
+    container = f"{converged.name}-app"
+    assert podman.exec_(container, ["systemctl", "show", "-P", "ExecMainPID", "model-api"]) == (
+        api_pid
+    )
+
+
+def test_worse_training_leaves_the_champion(airflow_api, registry, model_api) -> None:
+    before = champion(registry)
+    version = version_of(registry, train(airflow_api, **WEAK))
+    assert champion(registry) == before
+    assert "champion kept" in version.tags["promotion"]
+    assert model_api.post("/predict", json={"records": records(1)}).json()["model_version"] == (
+        before
+    )
+
+
+@pytest.mark.parametrize(
+    ("body", "headers", "status", "message"),
+    [
+        (b'{"records": [', {}, 422, "JSON decode error"),
+        (json.dumps({"records": [{"alcohol": "x"}]}).encode(), {}, 422, "must be a number"),
+        (json.dumps({"records": [{**records(1)[0], "vintage": 1}]}).encode(), {}, 422, "not an"),
+        (json.dumps({"records": []}).encode(), {}, 422, "at least 1 item"),
+        (json.dumps({"records": records(1) * 1001}).encode(), {}, 413, "at most 1000"),
+        (json.dumps({"records": records(1)}).encode(), {"X-API-Key": ""}, 401, "missing API key"),
+        (json.dumps({"records": records(1)}).encode(), {"X-API-Key": "x" * 20}, 401, "invalid"),
+    ],
+)
+def test_bad_requests_get_a_clear_4xx(model_api, body, headers, status, message) -> None:
+    response = model_api.post(
+        "/predict", content=body, headers={"Content-Type": "application/json", **headers}
+    )
+    assert response.status_code == status, response.text
+    assert message in response.text
+
+
+def test_user_csv_with_another_schema(airflow_api, registry, model_api, converged, secrets):
+    rng = np.random.default_rng(7)
+    rows = 240
+    tenure = rng.integers(1, 72, rows)
+    plan = rng.choice(["basic", "pro", "team"], rows)
+    tickets = rng.poisson(2, rows)
+    churned = np.where(tenure < 12 + 6 * (plan == "basic") - tickets, "yes", "no")
+    frame = pd.DataFrame(
+        {"tenure_months": tenure, "plan": plan, "support_tickets": tickets, "churned": churned}
+    )
+    buffer = io.BytesIO()
+    frame.to_csv(buffer, index=False)
+    s3(converged, secrets).put_object(
+        Bucket="mlops-data", Key="uploads/churn.csv", Body=buffer.getvalue()
+    )
+    run = train(
+        airflow_api,
+        dataset="s3://mlops-data/uploads/churn.csv",
+        target="churned",
+        promotion_metric="balanced_accuracy",
+    )
+    version = version_of(registry, run)
+    assert champion(registry) == str(version.version), version.tags["promotion"]
+    assert "another schema" in version.tags["promotion"]
+    wait(lambda: serving(model_api, str(version.version)), timeout=60)
+    new = {"tenure_months": 3, "plan": "basic", "support_tickets": 4}
+    ok = model_api.post("/predict", json={"records": [new]})
+    assert ok.status_code == 200, ok.text
+    assert ok.json()["predictions"][0] in ("yes", "no")
+    old = model_api.post("/predict", json={"records": records(1)})
+    assert old.status_code == 422
+    assert "'tenure_months' is required" in old.text
+    openapi = model_api.get("/openapi.json").json()
+    item = openapi["components"]["schemas"]["PredictRequest"]["properties"]["records"]["items"]
+    assert set(item["properties"]) == set(new)
+
+
+def test_bad_dataset_fails_with_a_clear_message(airflow_api, converged, secrets) -> None:
+    frame = pd.DataFrame({"a": [1, 2, None] * 10, "label": ["x"] * 30})
+    s3(converged, secrets).put_object(
+        Bucket="mlops-data", Key="uploads/bad.csv", Body=frame.to_csv(index=False).encode()
+    )
+    wait(lambda: airflow_api("GET", "/api/v2/dags/train_model"), timeout=180)
+    run = airflow_api.run_dag(
+        "train_model", {"dataset": "s3://mlops-data/uploads/bad.csv", "target": "label"}
+    )
+    assert run["state"] == "failed"
+    path = f"/api/v2/dags/train_model/dagRuns/{run['dag_run_id']}/taskInstances"
+    tasks = {t["task_id"]: t for t in airflow_api("GET", path)["task_instances"]}
+    assert tasks["validate_dataset"]["state"] == "failed"
+    assert tasks["validate_dataset"]["try_number"] == 1  # bad data is not retried
+    log = airflow_api.text(f"{path}/validate_dataset/logs/1")
+    assert "'a' is empty in 10 of 30 rows" in log
+    assert "has 1 class" in log
