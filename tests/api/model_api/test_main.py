@@ -230,3 +230,20 @@ def test_a_failed_load_keeps_the_old_model(api_factory, tmp_path) -> None:
     assert response.status_code == 200
     assert response.json()["model_version"] == good.version
     assert 'model_api_model_loads_total{result="failure"}' in server.client.get("/metrics").text
+
+
+def test_unreachable_mlflow_is_reported_not_fatal(api_factory) -> None:
+    from tests.api.model_api.conftest import free_port
+
+    server = api_factory(
+        "anything",
+        MLFLOW_TRACKING_URI=f"http://127.0.0.1:{free_port()}",
+        MLFLOW_HTTP_REQUEST_MAX_RETRIES="0",
+    )
+    wait_for(lambda: server.client.get("/ready").json()["last_checked"], timeout=30)
+    ready = server.client.get("/ready")
+    assert ready.status_code == 503
+    error = ready.json()["last_load_error"]
+    assert "cannot resolve anything@champion" in error
+    assert "Connection refused" in error
+    assert server.client.get("/health").status_code == 200
