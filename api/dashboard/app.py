@@ -8,25 +8,25 @@ from dashboard import auth, services
 from dashboard.settings import SettingsError
 from dashboard.views import experiments, health, models, pipelines, predict
 
-PAGES = [
-    st.Page(
-        health.render,
-        title="Platform health",
-        icon=":material/monitor_heart:",
-        url_path="health",
-        default=True,
-    ),
-    st.Page(
-        experiments.render, title="Experiments", icon=":material/science:", url_path="experiments"
-    ),
-    st.Page(models.render, title="Models", icon=":material/inventory_2:", url_path="models"),
-    st.Page(
-        pipelines.render, title="Pipelines", icon=":material/account_tree:", url_path="pipelines"
-    ),
-    st.Page(
-        predict.render, title="Predict", icon=":material/online_prediction:", url_path="predict"
-    ),
+# (render, title, icon, URL path); the first one is the home page.
+VIEWS = [
+    (health.render, "Platform health", ":material/monitor_heart:", "health"),
+    (experiments.render, "Experiments", ":material/science:", "experiments"),
+    (models.render, "Models", ":material/inventory_2:", "models"),
+    (pipelines.render, "Pipelines", ":material/account_tree:", "pipelines"),
+    (predict.render, "Predict", ":material/online_prediction:", "predict"),
 ]
+
+
+def login_navigation():
+    """Only the login form; every page's address shows it too, so that a bookmarked page
+    opens once the user has logged in."""
+    pages = [st.Page(auth.login_page, title="Log in", icon=":material/login:", default=True)]
+    pages += [
+        st.Page(auth.login_page, title=title, url_path=path, visibility="hidden")
+        for _, title, _, path in VIEWS
+    ]
+    return st.navigation(pages, position="hidden")
 
 
 def main() -> None:
@@ -37,10 +37,15 @@ def main() -> None:
         st.error(f"The dashboard is not configured: {error}")
         st.stop()
     if auth.current_user() is None:
-        page = st.navigation([st.Page(auth.login_page, title="Log in", icon=":material/login:")])
+        page = login_navigation()
     else:
         auth.logout_button()
-        page = st.navigation(PAGES)
+        page = st.navigation(
+            [
+                st.Page(render, title=title, icon=icon, url_path=path, default=index == 0)
+                for index, (render, title, icon, path) in enumerate(VIEWS)
+            ]
+        )
     page.run()
 
 

@@ -25,14 +25,20 @@ def current_user() -> str | None:
 
 
 def login_page() -> None:
-    st.title("MLOps platform")
-    st.caption("Log in to see the platform's health, experiments, models and pipelines.")
-    with st.form("login"):
-        username = st.text_input("Username")
-        password = st.text_input("Password", type="password")
-        submitted = st.form_submit_button("Log in", type="primary")
-    if not submitted:
-        return
+    _, column, _ = st.columns([1, 2, 1])
+    with column:
+        st.title("MLOps platform")
+        st.caption("Log in to see the platform's health, experiments, models and pipelines.")
+        with st.form("login"):
+            username = st.text_input("Username")
+            password = st.text_input("Password", type="password")
+            submitted = st.form_submit_button("Log in", type="primary")
+        if submitted:
+            check(username, password)
+
+
+def check(username: str, password: str) -> None:
+    """Open the session, or say no after a pause."""
     config = services.settings()
     if credentials_match(username, password, config.username, config.password):
         st.session_state[SESSION_KEY] = username

@@ -47,9 +47,8 @@ def request_json(
     except requests.Timeout as error:
         raise ServiceError(f"{service} did not answer within {TIMEOUT_SECONDS} s") from error
     except requests.RequestException as error:
-        raise ServiceError(f"{service} cannot be reached at {url}: {type(error).__name__}") from (
-            error
-        )
+        reason = type(error).__name__
+        raise ServiceError(f"{service} cannot be reached at {url}: {reason}") from error
     if not response.ok:
         detail = _detail(response)
         raise ServiceError(

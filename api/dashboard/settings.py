@@ -16,6 +16,12 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
+    """Where the services are and how to log in to them and to the dashboard.
+
+    MLflow's client reads its own variables (MLFLOW_TRACKING_*) itself; they are required
+    here so that a missing one is reported at start, with the others.
+    """
+
     mlflow_tracking_uri: str
     mlflow_username: str
     mlflow_password: str = field(repr=False)

@@ -19,8 +19,10 @@ from mlflow.entities import Run
 from mlflow.exceptions import MlflowException
 
 CHAMPION_ALIAS = "champion"
-# Version tags the training pipeline sets, shown first and in this order.
-KNOWN_TAGS = ("promotion", "holdout_score", "promotion_metric", "airflow_dag_run_id", "dataset")
+# Version tags the training pipeline sets: shown first, in this order; the long `promotion`
+# (why the version was or was not promoted) comes last.
+FIRST_TAGS = ("holdout_score", "promotion_metric", "airflow_dag_run_id", "dataset", "target")
+LAST_TAGS = ("promotion",)
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,11 @@ class RegisteredModel:
 
 
 def client(tracking_uri: str) -> MlflowClient:
-    """A client that gives up quickly: MLflow retries a failing request for minutes by
-    default, and a page should say at once that the server is down. An operator's own
-    MLFLOW_HTTP_REQUEST_* settings win."""
+    """A client that gives up quickly.
+
+    MLflow retries a failing request for minutes by default, and a page should say at once
+    that the server is down. An operator's own MLFLOW_HTTP_REQUEST_* settings win.
+    """
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     return MlflowClient(tracking_uri)
@@ -104,12 +108,13 @@ def metric_history(client: MlflowClient, run_id: str, key: str) -> pd.DataFrame:
 
 
 def versions_table(versions: list, aliases: dict[str, str]) -> pd.DataFrame:
-    """Model versions as rows, newest first: aliases, creation, run, then their tags."""
+    """Model versions as rows, newest first: aliases, creation, status, run, then tags."""
     by_version: dict[str, list[str]] = {}
     for alias, version in aliases.items():
         by_version.setdefault(version, []).append(alias)
-    tags = sorted({key for version in versions for key in version.tags})
-    tags = [key for key in KNOWN_TAGS if key in tags] + [k for k in tags if k not in KNOWN_TAGS]
+    found = {key for version in versions for key in version.tags}
+    others = sorted(found - {*FIRST_TAGS, *LAST_TAGS})
+    tags = [key for key in (*FIRST_TAGS, *others, *LAST_TAGS) if key in found]
     rows = [
         {
             "version": int(version.version),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboard import services
@@ -45,7 +47,8 @@ def render() -> None:
 
 
 def runs_section(table: RunTable) -> None:
-    st.subheader(f"{len(table.frame)} runs, newest first")
+    count = len(table.frame)
+    st.subheader(f"{count} run{'s' if count != 1 else ''}, newest first")
     st.dataframe(
         table.frame,
         hide_index=True,
@@ -71,19 +74,40 @@ def comparison_section(table: RunTable) -> None:
         index=table.metrics.index(preferred[0]) if preferred else 0,
     )
     column = f"metrics.{metric}"
-    values = table.frame[["run name", "run_id", column]].dropna(subset=[column])
-    values = values.assign(run=values["run name"].fillna("") + " · " + values["run_id"].str[:6])
+    values = table.frame[["run name", "run_id", "start", column]].dropna(subset=[column])
     best = values.loc[values[column].idxmax()]
     st.markdown(
         f"Highest **{metric}**: `{best[column]:.4f}` in run `{best['run name']}` "
         f"({len(values)} of {len(table.frame)} runs logged it)."
     )
-    st.bar_chart(
-        values.rename(columns={column: metric}),
-        x="run",
-        y=metric,
-        horizontal=True,
-        sort=f"-{metric}",
+    st.altair_chart(metric_chart(values, column, metric))
+
+
+def metric_chart(values: pd.DataFrame, column: str, metric: str) -> alt.Chart:
+    """One horizontal bar per run, highest first; run names are long, so labels get room."""
+    labels = values["run name"].fillna("") + " · " + values["run_id"].str[:6]  # names repeat
+    # Fixed field names: a metric's own name may hold dots, which Vega reads as paths.
+    frame = pd.DataFrame(
+        {
+            "run": labels,
+            "run name": values["run name"],
+            "start": values["start"],
+            "value": values[column],
+        }
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("value", type="quantitative", title=metric),
+            y=alt.Y("run", type="nominal", sort="-x", axis=alt.Axis(title=None, labelLimit=480)),
+            tooltip=[
+                "run name",
+                alt.Tooltip("start", type="temporal", format="%Y-%m-%d %H:%M:%S"),
+                alt.Tooltip("value", type="quantitative", format=".4f", title=metric),
+            ],
+        )
+        .properties(height=alt.Step(28))
     )
 
 

@@ -8,6 +8,15 @@ import streamlit as st
 from dashboard import services
 from dashboard.views.common import refresh_button
 
+STATUS_STYLES = {
+    "up": "color: #177233; font-weight: bold",
+    "down": "color: #bd1e1e; font-weight: bold",
+}
+
+
+def _status_style(status: str) -> str:
+    return STATUS_STYLES.get(status, "")
+
 
 def render() -> None:
     st.title("Platform health")
@@ -22,13 +31,14 @@ def render() -> None:
     rows = [
         {
             "service": check.service,
-            "status": "🟢 up" if check.up else "🔴 down",
+            "status": "up" if check.up else "down",
             "latency (ms)": "—" if check.latency_ms is None else f"{check.latency_ms:.0f}",
             "detail": check.detail,
         }
         for check in checks
     ]
-    st.table(pd.DataFrame(rows).set_index("service"))
+    table = pd.DataFrame(rows).set_index("service")
+    st.table(table.style.map(_status_style, subset=["status"]))
     config = services.settings()
     st.caption(
         f"Checked: {config.mlflow_tracking_uri}/health, "

@@ -46,16 +46,16 @@ def model_section(model: RegisteredModel) -> None:
     if model.champion:
         st.markdown(f":material/trophy: :orange-badge[champion] → version **{model.champion}**")
     else:
-        st.warning("No version has the alias champion yet.", icon=":material/warning:")
+        st.warning(f"No version has the alias {CHAMPION_ALIAS} yet.", icon=":material/warning:")
     others = {alias: version for alias, version in model.aliases.items() if alias != CHAMPION_ALIAS}
     if others:
         st.caption("Other aliases: " + ", ".join(f"{a} → v{v}" for a, v in sorted(others.items())))
-    st.caption(f"{len(model.versions)} versions, newest first")
+    count = len(model.versions)
+    st.caption(f"{count} version{'s' if count != 1 else ''}, newest first")
     st.dataframe(
         model.versions.style.apply(_highlight_champion(model.champion), axis=1),
         hide_index=True,
         column_config={
             "created": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm:ss"),
-            "promotion": st.column_config.TextColumn(width="large"),
         },
     )

@@ -11,6 +11,7 @@ from dashboard import forms, services
 from dashboard.clients import ServiceError
 from dashboard.views.common import badge, refresh_button, show_error
 
+TRIGGERED_KEY = "triggered_run"  # the run just triggered, announced after the rerun
 # The training DAG's own defaults, used when Airflow does not list the DAG's params.
 FALLBACK_PARAMS = {
     "dataset": "s3://mlops-data/demo/wine.csv",
@@ -36,8 +37,8 @@ def render() -> None:
     st.caption(dag.get("description") or "")
     if dag.get("is_paused"):
         st.warning(f"{dag_id} is paused: new runs wait until it is unpaused in Airflow.")
-    trigger_section(dag_id, dag_params(dag))
     runs_section(dag_id)
+    trigger_section(dag_id, dag_params(dag))
 
 
 def dag_params(dag: dict) -> dict:
@@ -52,41 +53,51 @@ def dag_params(dag: dict) -> dict:
 
 def trigger_section(dag_id: str, params: dict) -> None:
     st.subheader(f"Train a model: trigger {dag_id}")
+    values = trigger_form(params)
+    triggered = st.session_state.pop(TRIGGERED_KEY, None)
+    if triggered:
+        st.success(f"Triggered run `{triggered}`: it is in the list above.")
+    if values is not None:
+        start_run(dag_id, values)
+
+
+def trigger_form(params: dict) -> dict | None:
+    """The DAG's params, prefilled with its defaults; what was typed once submitted."""
     with st.form("trigger"):
         left, right = st.columns(2)
-        dataset = left.text_input("dataset", params["dataset"], help="s3://bucket/key of a CSV")
-        target = left.text_input("target", params["target"], help="the column to predict")
-        model_name = left.text_input("model_name", params["model_name"])
-        promotion_metric = right.text_input(
-            "promotion_metric",
-            params["promotion_metric"],
-            help="a scikit-learn scorer, higher is better (f1_macro, r2, ...)",
-        )
-        estimator = right.selectbox(
-            "estimator",
-            forms.ESTIMATORS,
-            index=forms.ESTIMATORS.index(params["estimator"])
-            if params["estimator"] in forms.ESTIMATORS
-            else 0,
-        )
-        param_grid = right.text_area(
-            "param_grid (JSON)",
-            json.dumps(params["param_grid"] or {}),
-            help='each parameter with the values to try, e.g. {"max_depth": [3, 6]}; '
-            "{} for the DAG's default grid",
-        )
+        values = {
+            "dataset": left.text_input(
+                "dataset", params["dataset"], help="s3://bucket/key of a CSV"
+            ),
+            "target": left.text_input("target", params["target"], help="the column to predict"),
+            "model_name": left.text_input("model_name", params["model_name"]),
+            "promotion_metric": right.text_input(
+                "promotion_metric",
+                params["promotion_metric"],
+                help="a scikit-learn scorer, higher is better (f1_macro, r2, ...)",
+            ),
+            "estimator": right.selectbox(
+                "estimator",
+                forms.ESTIMATORS,
+                index=forms.ESTIMATORS.index(params["estimator"])
+                if params["estimator"] in forms.ESTIMATORS
+                else 0,
+            ),
+            "param_grid": right.text_area(
+                "param_grid (JSON)",
+                json.dumps(params["param_grid"] or {}),
+                help='each parameter with the values to try, e.g. {"max_depth": [3, 6]}; '
+                "{} for the DAG's default grid",
+            ),
+        }
         submitted = st.form_submit_button("Trigger training", type="primary")
-    if not submitted:
-        return
+    return values if submitted else None
+
+
+def start_run(dag_id: str, values: dict) -> None:
+    """Validate, then trigger; on success the page reruns and announces the new run."""
     try:
-        conf = forms.training_conf(
-            dataset=dataset,
-            target=target,
-            model_name=model_name,
-            promotion_metric=promotion_metric,
-            estimator=estimator,
-            param_grid=param_grid,
-        )
+        conf = forms.training_conf(**values)
     except ValueError as error:
         st.error(f"Nothing was sent: {error}", icon=":material/error:")
         return
@@ -95,14 +106,20 @@ def trigger_section(dag_id: str, params: dict) -> None:
     except ServiceError as error:
         st.error(f"Airflow did not start the run. {error}", icon=":material/error:")
         return
-    st.success(f"Triggered run `{run['dag_run_id']}` ({run.get('state', 'queued')}).")
+    st.session_state[TRIGGERED_KEY] = run["dag_run_id"]
+    st.rerun()  # from the top: the run list shows the new run
+
+
+def state_of(item: dict) -> str:
+    """A run's or task's state; Airflow gives none to a task that has not been scheduled."""
+    return item.get("state") or "no status"
 
 
 def runs_table(runs: list[dict]) -> pd.DataFrame:
     rows = [
         {
             "run id": run["dag_run_id"],
-            "state": run.get("state"),
+            "state": state_of(run),
             "run type": run.get("run_type"),
             "start": pd.to_datetime(run.get("start_date"), utc=True),
             "end": pd.to_datetime(run.get("end_date"), utc=True),
@@ -124,7 +141,7 @@ def runs_section(dag_id: str) -> None:
     if not runs:
         st.info(f"{dag_id} has not run yet: trigger it with the form above.")
         return
-    counts = pd.Series([run.get("state") for run in runs]).value_counts()
+    counts = pd.Series([state_of(run) for run in runs]).value_counts()
     st.markdown(" ".join(badge(f"{state}: {count}", state) for state, count in counts.items()))
     st.dataframe(
         runs_table(runs),
@@ -135,7 +152,7 @@ def runs_section(dag_id: str) -> None:
             "duration (s)": st.column_config.NumberColumn(format="%.1f"),
         },
     )
-    states = {run["dag_run_id"]: run.get("state") for run in runs}
+    states = {run["dag_run_id"]: state_of(run) for run in runs}
     run_id = st.selectbox(
         "Tasks of run", list(states), format_func=lambda run: f"{run} — {states[run]}"
     )
@@ -151,15 +168,15 @@ def tasks_section(dag_id: str, run_id: str) -> None:
     if not tasks:
         st.info("No task of this run has been scheduled yet.")
         return
+    # In the order they ran; those that never started last.
+    tasks = sorted(tasks, key=lambda task: (task.get("start_date") or "~", task["task_id"]))
     st.markdown(
-        " ".join(
-            badge(f"{task['task_id']}: {task.get('state')}", task.get("state")) for task in tasks
-        )
+        " ".join(badge(f"{task['task_id']}: {state_of(task)}", task.get("state")) for task in tasks)
     )
     rows = [
         {
             "task": task["task_id"],
-            "state": task.get("state"),
+            "state": state_of(task),
             "try": task.get("try_number"),
             "start": pd.to_datetime(task.get("start_date"), utc=True),
             "end": pd.to_datetime(task.get("end_date"), utc=True),

@@ -20,6 +20,7 @@ from dashboard.clients import (
 NOW = 1_800_000_000.0
 LIFETIME = 3600
 RUNS_PATH = "/api/v2/dags/train_model/dagRuns"
+PASSWORD = "s3cret"
 
 
 def jwt(exp: float | None, serial: int) -> str:
@@ -53,7 +54,7 @@ class FakeAirflow:
         server.route("POST", RUNS_PATH, self.trigger)
 
     def login(self, request):
-        if request.body != {"username": "dashboard", "password": "s3cret"}:
+        if request.body != {"username": "dashboard", "password": PASSWORD}:
             return 401, {"detail": "Invalid credentials"}
         self.valid = jwt(NOW + LIFETIME if self.expiring else None, next(self.serial))
         return 201, {"access_token": self.valid}
@@ -79,8 +80,8 @@ class FakeAirflow:
         return len(self.server.calls("POST", "/auth/token"))
 
 
-def client(url: str, clock: Clock | None = None, password: str = "s3cret") -> AirflowClient:
-    return AirflowClient(url, "dashboard", password, clock=clock or Clock())
+def client(url: str, clock: Clock | None = None, password: str | None = None) -> AirflowClient:
+    return AirflowClient(url, "dashboard", password or PASSWORD, clock=clock or Clock())
 
 
 def test_token_expiry_reads_the_exp_claim() -> None:

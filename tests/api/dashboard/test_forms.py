@@ -180,7 +180,7 @@ def test_the_training_conf() -> None:
     [
         ({"param_grid": "{oops"}, "param_grid is not valid JSON"),
         ({"target": " ", "model_name": ""}, "fill in: target, model_name"),
-        ({"dataset": "/tmp/wine.csv"}, "s3://"),
+        ({"dataset": "https://example.test/wine.csv"}, "s3://"),
         ({"estimator": "xgboost"}, "estimator must be one of random_forest, linear"),
     ],
 )

@@ -1,0 +1,180 @@
+"""The dashboard in a real browser (Chromium through Playwright), against a running platform.
+
+Each test logs in, opens one page through the navigation, checks what it shows and saves a
+full-page screenshot to docs/screenshots/ for the README. The `dashboard` fixture (url,
+username, password) comes from this directory's conftest.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.replica
+
+SCREENSHOTS = REPO / "docs" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling Google's services.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 900}
+TIMEOUT_MS = 20_000
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    yield page
+    context.close()
+
+
+def settle(page: Page) -> None:
+    """Wait until Streamlit has finished running the script and drawing its output."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    expect(page.get_by_test_id("stStatusWidget")).to_have_count(0)
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0)
+
+
+def screenshot(page: Page, name: str) -> None:
+    """The whole page: Streamlit scrolls inside its main area, so the viewport grows to it."""
+    settle(page)
+    height = page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")
+    page.set_viewport_size({"width": VIEWPORT["width"], "height": max(height, VIEWPORT["height"])})
+    page.wait_for_timeout(300)  # the charts redraw at the new size
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def log_in(page: Page, dashboard, password: str | None = None, path: str = "") -> None:
+    """Open the dashboard (at a page's address, if given) and log in."""
+    page.goto(f"{dashboard.url}/{path}")
+    settle(page)
+    page.get_by_label("Username").fill(dashboard.username)
+    page.get_by_label("Password", exact=True).fill(password or dashboard.password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def open_page(page: Page, dashboard, title: str) -> None:
+    """Log in, then open a page from the sidebar's navigation."""
+    log_in(page, dashboard)
+    navigation = page.get_by_test_id("stSidebarNav")
+    navigation.get_by_role("link", name=title).click()
+    expect(page.get_by_role("heading", name=title, level=1)).to_be_visible()
+    settle(page)
+
+
+def test_a_wrong_password_shows_an_error_and_nothing_else(page: Page, dashboard) -> None:
+    log_in(page, dashboard, password=dashboard.password + "-wrong")
+    expect(page.get_by_text("Wrong username or password.")).to_be_visible()
+    settle(page)
+    expect(page.get_by_test_id("stSidebarNav")).to_have_count(0)
+    expect(page.get_by_role("heading", name="Platform health")).to_have_count(0)
+    screenshot(page, "login")
+
+
+def test_platform_health_shows_every_service_up(page: Page, dashboard) -> None:
+    log_in(page, dashboard)  # the default page
+    expect(page.get_by_role("heading", name="Platform health", level=1)).to_be_visible()
+    table = page.get_by_test_id("stTable")
+    for service, detail in [
+        ("MLflow", "HTTP 200: OK"),
+        ("Airflow", "metadatabase healthy, scheduler healthy, triggerer healthy"),
+        ("Model API", re.compile(r"ready, serving wine-cultivar@champion v\d+")),
+    ]:
+        row = table.get_by_role("row", name=re.compile(f"^{service} "))
+        expect(row).to_contain_text("up")
+        expect(row).to_contain_text(detail)
+    expect(page.get_by_text("3 of 3 services up")).to_be_visible()
+    screenshot(page, "health")
+
+
+def test_experiments_shows_runs_and_a_chart(page: Page, dashboard) -> None:
+    open_page(page, dashboard, "Experiments")
+    expect(page.get_by_role("combobox", name="Experiment")).to_have_value("wine-cultivar")
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^\d+ runs?, newest first"))
+    ).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"Highest holdout_f1_macro: \d\.\d{4} in run"))
+    ).to_be_visible()
+    chart = page.get_by_test_id("stVegaLiteChart")
+    expect(chart).to_be_visible()
+    expect(chart.locator("svg, canvas").first).to_be_visible()
+    screenshot(page, "experiments")
+
+
+def test_models_shows_the_champion(page: Page, dashboard) -> None:
+    open_page(page, dashboard, "Models")
+    expect(page.get_by_role("heading", name="wine-cultivar", exact=True)).to_be_visible()
+    champion = page.get_by_test_id("stMarkdown").filter(has_text="champion").first
+    expect(champion).to_contain_text(re.compile(r"champion → version \d+"))
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    screenshot(page, "models")
+
+
+def test_pipelines_shows_successful_training_runs(page: Page, dashboard) -> None:
+    open_page(page, dashboard, "Pipelines")
+    expect(page.get_by_role("heading", name="Recent runs of train_model")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^success: \d+$"))).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame").first).to_be_visible()
+    tasks = page.get_by_text(
+        re.compile(r"^validate_dataset: [a-z_ ]+ train: [a-z_ ]+ promote: [a-z_ ]+$")
+    )
+    expect(tasks).to_be_visible()  # the task states of the selected (latest) run
+    expect(page.get_by_role("textbox", name="dataset")).to_have_value(
+        "s3://mlops-data/demo/wine.csv"
+    )
+    screenshot(page, "pipelines")
+
+
+def test_pipelines_refuses_a_bad_param_grid(page: Page, dashboard) -> None:
+    open_page(page, dashboard, "Pipelines")
+    page.get_by_role("textbox", name="param_grid (JSON)").fill('{"max_depth": 3')
+    page.get_by_role("button", name="Trigger training").click()
+    expect(page.get_by_text("Nothing was sent: param_grid is not valid JSON")).to_be_visible()
+    settle(page)
+    expect(page.get_by_text("Triggered run")).to_have_count(0)
+
+
+def test_a_bookmarked_page_opens_after_logging_in(page: Page, dashboard) -> None:
+    log_in(page, dashboard, path="models")
+    expect(page.get_by_role("heading", name="Models", level=1)).to_be_visible()
+
+
+def test_predict_returns_a_cultivar(page: Page, dashboard) -> None:
+    open_page(page, dashboard, "Predict")
+    expect(
+        page.get_by_text(re.compile(r"Model wine-cultivar @champion, version \d+"))
+    ).to_be_visible()
+    expect(page.get_by_role("spinbutton", name="alcohol", exact=True)).not_to_have_value("")
+    page.get_by_role("button", name="Predict").click()
+    result = page.get_by_test_id("stAlertContentSuccess")
+    expect(result).to_contain_text(
+        re.compile(r"Prediction: class_[012] \(model wine-cultivar version \d+\)")
+    )
+    screenshot(page, "predict")
