@@ -40,39 +40,36 @@ def test_metadata_in_schema_airflow(host):
     assert tables == "1"
 
 
-def token(host, username, password):
-    body = json.dumps({"username": username, "password": password})
-    out = host.run(
-        "curl -s -w '\\n%%{http_code}' -X POST -H 'Content-Type: application/json' "
-        "-d %s http://127.0.0.1:8080/auth/token",
-        body,
-    ).stdout
-    response, _, code = out.rpartition("\n")
-    return code, (json.loads(response).get("access_token") if code in ("200", "201") else None)
+@pytest.fixture
+def token(http):
+    def login(username, password):
+        code, body = http(
+            "http://127.0.0.1:8080/auth/token",
+            "POST",
+            {"username": username, "password": password},
+        )
+        return code, (json.loads(body)["access_token"] if code in (200, 201) else None)
+
+    return login
 
 
-def test_admin_gets_a_token_and_others_do_not(host):
-    assert token(host, "admin", "molecule-admin-password")[0] in ("200", "201")
-    assert token(host, "admin", "wrong-password")[0] == "401"
+def test_admin_gets_a_token_and_others_do_not(token):
+    assert token("admin", "molecule-admin-password")[0] in (200, 201)
+    assert token("admin", "wrong-password")[0] == 401
 
 
-def test_extra_user_has_its_role_only(host):
-    code, viewer = token(host, "viewer", "molecule-viewer-password")
-    assert code in ("200", "201")
+def test_extra_user_has_its_role_only(host, http, token):
+    code, viewer = token("viewer", "molecule-viewer-password")
+    assert code in (200, 201)
 
     def status(method, path):
-        return host.run(
-            "curl -s -o /dev/null -w '%%{http_code}' -X %s -H %s "
-            '-H \'Content-Type: application/json\' -d \'{"name": "p", "slots": 1}\' '
-            "http://127.0.0.1:8080%s",
-            method,
-            f"Authorization: Bearer {viewer}",
-            path,
-        ).stdout
+        bearer = {"Authorization": f"Bearer {viewer}"}
+        pool = {"name": "p", "slots": 1}
+        return http(f"http://127.0.0.1:8080{path}", method, pool, headers=bearer)[0]
 
-    assert status("GET", "/api/v2/dags") == "200"
-    assert status("GET", "/api/v2/users") in ("403", "404")  # Viewer: no user administration
-    assert status("POST", "/api/v2/pools") == "403"
+    assert status("GET", "/api/v2/dags") == 200
+    assert status("GET", "/api/v2/users") in (403, 404)  # Viewer: no user administration
+    assert status("POST", "/api/v2/pools") == 403
     assert host.file("/etc/airflow/users/viewer").mode == 0o440
 
 

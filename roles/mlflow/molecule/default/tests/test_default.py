@@ -2,21 +2,18 @@
 
 import json
 
+import pytest
+
 testinfra_hosts = ["all"]
 AUTH = "admin:molecule-admin-password"
 
 
-def api(host, path, method="GET", data=None, auth=AUTH):
-    cmd = "curl -s -w '\\n%%{http_code}' -X %s -H 'Content-Type: application/json'"
-    args = [method]
-    if auth:
-        cmd += " -u %s"
-        args.append(auth)
-    if data is not None:
-        cmd += " -d %s"
-        args.append(json.dumps(data))
-    body, _, code = host.run(cmd + " http://127.0.0.1:5000%s", *args, path).stdout.rpartition("\n")
-    return int(code), body
+@pytest.fixture
+def api(http):
+    def call(path, method="GET", data=None, auth=AUTH):
+        return http(f"http://127.0.0.1:5000{path}", method, data, user=auth)
+
+    return call
 
 
 def test_service_running_hardened(host):
@@ -27,11 +24,9 @@ def test_service_running_hardened(host):
     assert "ProtectSystem=strict" in host.run("systemctl show mlflow -p ProtectSystem").stdout
 
 
-def test_requests_without_credentials_refused(host):
-    assert api(host, "/api/2.0/mlflow/experiments/search?max_results=1", auth=None)[0] == 401
-    assert (
-        api(host, "/api/2.0/mlflow/experiments/search?max_results=1", auth="admin:wrong")[0] == 401
-    )
+def test_requests_without_credentials_refused(api):
+    assert api("/api/2.0/mlflow/experiments/search?max_results=1", auth=None)[0] == 401
+    assert api("/api/2.0/mlflow/experiments/search?max_results=1", auth="admin:wrong")[0] == 401
 
 
 def test_no_secret_on_command_lines(host):
@@ -41,8 +36,8 @@ def test_no_secret_on_command_lines(host):
     assert host.file("/etc/mlflow/mlflow.env").mode == 0o600
 
 
-def test_tracking_in_postgres_schema_and_artifacts_in_s3(host):
-    code, body = api(host, "/api/2.0/mlflow/experiments/create", "POST", {"name": "molecule"})
+def test_tracking_in_postgres_schema_and_artifacts_in_s3(host, api):
+    code, body = api("/api/2.0/mlflow/experiments/create", "POST", {"name": "molecule"})
     assert code == 200, body
     experiment = json.loads(body)["experiment_id"]
     tables = host.run(

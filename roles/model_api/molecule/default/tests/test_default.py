@@ -3,21 +3,19 @@
 import json
 import time
 
+import pytest
+
 testinfra_hosts = ["all"]
 KEY = "molecule-api-key-0123456789"
 
 
-def call(host, path, method="GET", key=None, data=None):
-    cmd = "curl -s -w '\\n%%{http_code}' -X %s -H 'Content-Type: application/json'"
-    args = [method]
-    if key:
-        cmd += " -H %s"
-        args.append(f"X-API-Key: {key}")
-    if data is not None:
-        cmd += " -d %s"
-        args.append(json.dumps(data))
-    body, _, code = host.run(cmd + " http://127.0.0.1:8000%s", *args, path).stdout.rpartition("\n")
-    return int(code), body
+@pytest.fixture
+def call(http):
+    def request(path, method="GET", key=None, data=None):
+        headers = {"X-API-Key": key} if key else {}
+        return http(f"http://127.0.0.1:8000{path}", method, data, headers=headers)
+
+    return request
 
 
 def test_service_running_hardened(host):
@@ -51,10 +49,10 @@ def test_secrets_only_in_the_env_file(host):
     assert "molecule-reader-password" not in ps
 
 
-def test_alive_but_not_ready_without_mlflow(host):
-    assert call(host, "/health") == (200, '{"status":"ok"}')
+def test_alive_but_not_ready_without_mlflow(call):
+    assert call("/health") == (200, '{"status":"ok"}')
     for _ in range(30):  # the first look at MLflow ends within seconds
-        code, body = call(host, "/ready")
+        code, body = call("/ready")
         if json.loads(body)["last_checked"]:
             break
         time.sleep(1)
@@ -62,16 +60,16 @@ def test_alive_but_not_ready_without_mlflow(host):
     assert "cannot resolve wine-cultivar@champion" in json.loads(body)["last_load_error"]
 
 
-def test_keys_are_required(host):
+def test_keys_are_required(call):
     payload = {"records": [{"x": 1}]}
-    assert call(host, "/predict", "POST", data=payload)[0] == 401
-    assert call(host, "/predict", "POST", key="wrong-key-0123456789", data=payload)[0] == 401
-    code, body = call(host, "/predict", "POST", key=KEY, data=payload)
+    assert call("/predict", "POST", data=payload)[0] == 401
+    assert call("/predict", "POST", key="wrong-key-0123456789", data=payload)[0] == 401
+    code, body = call("/predict", "POST", key=KEY, data=payload)
     assert code == 503
     assert "no model is being served" in body
 
 
-def test_metrics(host):
-    code, body = call(host, "/metrics")
+def test_metrics(call):
+    code, body = call("/metrics")
     assert code == 200
     assert "model_api_requests_total" in body
