@@ -127,14 +127,13 @@ class AirflowApi:
         with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
             return json.load(response)
 
-    def text(self, path: str) -> str:
-        """A plain-text resource, such as a task's log."""
-        request = urllib.request.Request(  # noqa: S310 - http to our own host
-            self.base + path,
-            headers={"Authorization": f"Bearer {self.token}", "Accept": "text/plain"},
-        )
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-            return response.read().decode()
+    def log(self, path: str) -> str:
+        """A task's log (GET .../logs/N) as text: one structured event (JSON) per line; an
+        exception's message is in its event's error_detail."""
+        content = self("GET", path)["content"]
+        if isinstance(content, str):
+            return content
+        return "\n".join(json.dumps(item) for item in content)
 
     def run_dag(self, dag_id: str, conf: dict | None = None, timeout: float = 600) -> dict:
         """Trigger a run and wait for its end; the finished run."""

@@ -5,7 +5,8 @@ The tests run in file order and build on each other, as a user's day would:
    the API serves it without a restart;
 2. a better training is promoted while a load generator calls the API: no request fails;
 3. a worse training registers a version that does not become champion;
-4. a CSV of another schema, uploaded by the user, trains and is promoted, and the API
+4. a CSV with bad data fails validation with its reasons, before any training;
+5. a CSV of another schema, uploaded by the user, trains and is promoted, and the API
    validates requests against the new signature.
 """
 
@@ -191,6 +192,25 @@ def test_bad_requests_get_a_clear_4xx(model_api, body, headers, status, message)
     assert message in response.text
 
 
+def test_bad_dataset_fails_with_a_clear_message(airflow_api, converged, secrets) -> None:
+    frame = pd.DataFrame({"a": [1, 2, None] * 10, "label": ["x"] * 30})
+    s3(converged, secrets).put_object(
+        Bucket="mlops-data", Key="uploads/bad.csv", Body=frame.to_csv(index=False).encode()
+    )
+    wait(lambda: airflow_api("GET", "/api/v2/dags/train_model"), timeout=180)
+    run = airflow_api.run_dag(
+        "train_model", {"dataset": "s3://mlops-data/uploads/bad.csv", "target": "label"}
+    )
+    assert run["state"] == "failed"
+    path = f"/api/v2/dags/train_model/dagRuns/{run['dag_run_id']}/taskInstances"
+    tasks = {t["task_id"]: t for t in airflow_api("GET", path)["task_instances"]}
+    assert tasks["validate_dataset"]["state"] == "failed"
+    assert tasks["validate_dataset"]["try_number"] == 1  # bad data is not retried
+    log = airflow_api.log(f"{path}/validate_dataset/logs/1")
+    assert "'a' is empty in 10 of 30 rows" in log
+    assert "has 1 class" in log
+
+
 def test_user_csv_with_another_schema(airflow_api, registry, model_api, converged, secrets):
     rng = np.random.default_rng(7)
     rows = 240
@@ -226,22 +246,3 @@ def test_user_csv_with_another_schema(airflow_api, registry, model_api, converge
     openapi = model_api.get("/openapi.json").json()
     item = openapi["components"]["schemas"]["PredictRequest"]["properties"]["records"]["items"]
     assert set(item["properties"]) == set(new)
-
-
-def test_bad_dataset_fails_with_a_clear_message(airflow_api, converged, secrets) -> None:
-    frame = pd.DataFrame({"a": [1, 2, None] * 10, "label": ["x"] * 30})
-    s3(converged, secrets).put_object(
-        Bucket="mlops-data", Key="uploads/bad.csv", Body=frame.to_csv(index=False).encode()
-    )
-    wait(lambda: airflow_api("GET", "/api/v2/dags/train_model"), timeout=180)
-    run = airflow_api.run_dag(
-        "train_model", {"dataset": "s3://mlops-data/uploads/bad.csv", "target": "label"}
-    )
-    assert run["state"] == "failed"
-    path = f"/api/v2/dags/train_model/dagRuns/{run['dag_run_id']}/taskInstances"
-    tasks = {t["task_id"]: t for t in airflow_api("GET", path)["task_instances"]}
-    assert tasks["validate_dataset"]["state"] == "failed"
-    assert tasks["validate_dataset"]["try_number"] == 1  # bad data is not retried
-    log = airflow_api.text(f"{path}/validate_dataset/logs/1")
-    assert "'a' is empty in 10 of 30 rows" in log
-    assert "has 1 class" in log

@@ -168,8 +168,16 @@ def tasks_section(dag_id: str, run_id: str) -> None:
     if not tasks:
         st.info("No task of this run has been scheduled yet.")
         return
-    # In the order they ran; those that never started last.
-    tasks = sorted(tasks, key=lambda task: (task.get("start_date") or "~", task["task_id"]))
+    # In the order they ran; those that never started last, upstream ones first (Airflow
+    # weighs a task by the tasks downstream of it).
+    tasks = sorted(
+        tasks,
+        key=lambda task: (
+            task.get("start_date") or "~",
+            -(task.get("priority_weight") or 0),
+            task["task_id"],
+        ),
+    )
     st.markdown(
         " ".join(badge(f"{task['task_id']}: {state_of(task)}", task.get("state")) for task in tasks)
     )

@@ -17,7 +17,7 @@ def test_streamlit_answers(host):
     health = host.run("curl -s http://127.0.0.1:8501/_stcore/health")
     assert health.stdout == "ok"
     page = host.run("curl -s http://127.0.0.1:8501/")
-    assert "<noscript>You need to enable JavaScript to run this app.</noscript>" in page.stdout
+    assert "You need to enable JavaScript to run this app." in page.stdout
 
 
 def test_code_installed_without_caches(host):
