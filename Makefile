@@ -45,7 +45,7 @@ lint: venv ## ruff, yamllint, ansible-lint (production profile)
 molecule: venv ## molecule test of every role
 	$(PY) -m pytest -m molecule
 
-e2e: venv ## End-to-end checks on a replica the suite builds
+e2e: venv ## End-to-end checks on a replica the suite builds (writes docs/screenshots)
 	$(PY) -m pytest -m replica
 
 clean: ## Remove the virtualenv and caches kept in the repository
