@@ -1,0 +1,51 @@
+# What the Ansible side (inventories/aws) and the workflow need.
+
+output "region" {
+  description = "AWS region."
+  value       = var.region
+}
+
+output "instance_ids" {
+  description = "Instance ids per role (mlflow, airflow, app), keyed by instance name."
+  value       = module.compute.instance_ids
+}
+
+output "db_address" {
+  description = "RDS endpoint host name."
+  value       = module.database.address
+}
+
+output "db_port" {
+  description = "RDS endpoint port."
+  value       = module.database.port
+}
+
+output "db_name" {
+  description = "Database shared by MLflow and Airflow."
+  value       = module.database.database_name
+}
+
+output "db_master_username" {
+  description = "RDS master user name."
+  value       = module.database.master_username
+}
+
+output "db_master_secret_arn" {
+  description = "Secrets Manager secret with the RDS master password (managed by RDS)."
+  value       = module.database.master_user_secret_arn
+}
+
+output "bucket_names" {
+  description = "Bucket names: artifacts, dags, data."
+  value       = module.storage.bucket_names
+}
+
+output "alb_dns_name" {
+  description = "Load balancer DNS name: point the service host names at it."
+  value       = module.alb.dns_name
+}
+
+output "service_urls" {
+  description = "URL per service."
+  value       = module.alb.urls
+}

@@ -1,0 +1,266 @@
+# Security groups allow exactly the flows below and nothing else (tests/terraform checks this
+# list against the rules):
+#
+#   allowed_ingress_cidrs -> alb      443   HTTPS, the only ingress from outside the VPC
+#   alb                   -> app      8501  dashboard
+#   alb                   -> app      8000  model API
+#   alb                   -> mlflow   5000  MLflow UI and REST API
+#   alb                   -> airflow  8080  Airflow UI and REST API
+#   airflow               -> mlflow   5000  the training DAG logs runs and models
+#   app                   -> mlflow   5000  the model API loads the champion, the dashboard reads runs
+#   app                   -> airflow  8080  the dashboard triggers DAG runs
+#   mlflow                -> rds      5432
+#   airflow               -> rds      5432
+#   mlflow, airflow, app  -> anywhere 443, 80  packages, SSM Session Manager, S3
+#
+# There is no SSH ingress (access is SSM Session Manager), and Airflow's log servers
+# (8793/8794) are not reachable from anywhere.
+
+resource "aws_security_group" "alb" {
+  name        = "${local.name}-alb"
+  description = "Load balancer: HTTPS from the allowed CIDRs, to the services"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${local.name}-alb" }
+}
+
+resource "aws_security_group" "mlflow" {
+  name        = "${local.name}-mlflow"
+  description = "MLflow hosts"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${local.name}-mlflow" }
+}
+
+resource "aws_security_group" "airflow" {
+  name        = "${local.name}-airflow"
+  description = "Airflow hosts"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${local.name}-airflow" }
+}
+
+resource "aws_security_group" "app" {
+  name        = "${local.name}-app"
+  description = "Model API and dashboard hosts"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${local.name}-app" }
+}
+
+resource "aws_security_group" "rds" {
+  name        = "${local.name}-rds"
+  description = "RDS PostgreSQL"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${local.name}-rds" }
+}
+
+# --- ingress -------------------------------------------------------------------------------
+
+resource "aws_vpc_security_group_ingress_rule" "alb_https" {
+  for_each = toset(var.allowed_ingress_cidrs)
+
+  security_group_id = aws_security_group.alb.id
+  description       = "HTTPS from an allowed network"
+  cidr_ipv4         = each.value
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_dashboard_from_alb" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "Dashboard from the load balancer"
+  referenced_security_group_id = aws_security_group.alb.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8501
+  to_port                      = 8501
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_model_api_from_alb" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "Model API from the load balancer"
+  referenced_security_group_id = aws_security_group.alb.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8000
+  to_port                      = 8000
+}
+
+resource "aws_vpc_security_group_ingress_rule" "mlflow_from_alb" {
+  security_group_id            = aws_security_group.mlflow.id
+  description                  = "MLflow from the load balancer"
+  referenced_security_group_id = aws_security_group.alb.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5000
+  to_port                      = 5000
+}
+
+resource "aws_vpc_security_group_ingress_rule" "airflow_from_alb" {
+  security_group_id            = aws_security_group.airflow.id
+  description                  = "Airflow from the load balancer"
+  referenced_security_group_id = aws_security_group.alb.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+}
+
+resource "aws_vpc_security_group_ingress_rule" "mlflow_from_airflow" {
+  security_group_id            = aws_security_group.mlflow.id
+  description                  = "MLflow from Airflow tasks"
+  referenced_security_group_id = aws_security_group.airflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5000
+  to_port                      = 5000
+}
+
+resource "aws_vpc_security_group_ingress_rule" "mlflow_from_app" {
+  security_group_id            = aws_security_group.mlflow.id
+  description                  = "MLflow from the model API and the dashboard"
+  referenced_security_group_id = aws_security_group.app.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5000
+  to_port                      = 5000
+}
+
+resource "aws_vpc_security_group_ingress_rule" "airflow_from_app" {
+  security_group_id            = aws_security_group.airflow.id
+  description                  = "Airflow REST API from the dashboard"
+  referenced_security_group_id = aws_security_group.app.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+}
+
+resource "aws_vpc_security_group_ingress_rule" "rds_from_mlflow" {
+  security_group_id            = aws_security_group.rds.id
+  description                  = "PostgreSQL from MLflow"
+  referenced_security_group_id = aws_security_group.mlflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+resource "aws_vpc_security_group_ingress_rule" "rds_from_airflow" {
+  security_group_id            = aws_security_group.rds.id
+  description                  = "PostgreSQL from Airflow"
+  referenced_security_group_id = aws_security_group.airflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+# --- egress --------------------------------------------------------------------------------
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_app_dashboard" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "To the dashboard"
+  referenced_security_group_id = aws_security_group.app.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8501
+  to_port                      = 8501
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_app_model_api" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "To the model API"
+  referenced_security_group_id = aws_security_group.app.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8000
+  to_port                      = 8000
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_mlflow" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "To MLflow"
+  referenced_security_group_id = aws_security_group.mlflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5000
+  to_port                      = 5000
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_airflow" {
+  security_group_id            = aws_security_group.alb.id
+  description                  = "To Airflow"
+  referenced_security_group_id = aws_security_group.airflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+}
+
+resource "aws_vpc_security_group_egress_rule" "airflow_to_mlflow" {
+  security_group_id            = aws_security_group.airflow.id
+  description                  = "To MLflow"
+  referenced_security_group_id = aws_security_group.mlflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5000
+  to_port                      = 5000
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_to_mlflow" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "To MLflow"
+  referenced_security_group_id = aws_security_group.mlflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5000
+  to_port                      = 5000
+}
+
+resource "aws_vpc_security_group_egress_rule" "app_to_airflow" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "To the Airflow REST API"
+  referenced_security_group_id = aws_security_group.airflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+}
+
+resource "aws_vpc_security_group_egress_rule" "mlflow_to_rds" {
+  security_group_id            = aws_security_group.mlflow.id
+  description                  = "To PostgreSQL"
+  referenced_security_group_id = aws_security_group.rds.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+resource "aws_vpc_security_group_egress_rule" "airflow_to_rds" {
+  security_group_id            = aws_security_group.airflow.id
+  description                  = "To PostgreSQL"
+  referenced_security_group_id = aws_security_group.rds.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+# The hosts install packages (Debian, PyPI), talk to SSM Session Manager and reach S3 (through
+# the gateway endpoint, which still needs an egress rule): HTTPS, and HTTP for Debian's mirrors.
+locals {
+  host_security_groups = {
+    mlflow  = aws_security_group.mlflow.id
+    airflow = aws_security_group.airflow.id
+    app     = aws_security_group.app.id
+  }
+}
+
+resource "aws_vpc_security_group_egress_rule" "hosts_https" {
+  for_each = local.host_security_groups
+
+  security_group_id = each.value
+  description       = "HTTPS to package mirrors, SSM and S3"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+}
+
+resource "aws_vpc_security_group_egress_rule" "hosts_http" {
+  for_each = local.host_security_groups
+
+  security_group_id = each.value
+  description       = "HTTP to Debian package mirrors"
+  cidr_ipv4         = "0.0.0.0/0"
+  ip_protocol       = "tcp"
+  from_port         = 80
+  to_port           = 80
+}
