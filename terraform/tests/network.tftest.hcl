@@ -1,0 +1,81 @@
+# Plan-level tests of modules/network with a mocked AWS provider.
+
+mock_provider "aws" {
+  override_data {
+    target = data.aws_region.current
+    values = { region = "us-east-1" }
+  }
+
+  override_data {
+    target = data.aws_iam_policy_document.flow_logs_assume
+    values = { json = "{}" }
+  }
+
+  override_data {
+    target = data.aws_iam_policy_document.flow_logs
+    values = { json = "{}" }
+  }
+}
+
+variables {
+  project               = "mlops"
+  environment           = "staging"
+  availability_zones    = ["us-east-1a", "us-east-1b"]
+  allowed_ingress_cidrs = ["203.0.113.0/24", "198.51.100.0/24"]
+}
+
+run "only_the_alb_listener_is_open_to_the_allowed_cidrs" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  assert {
+    condition     = length(aws_vpc_security_group_ingress_rule.alb_https) == 2
+    error_message = "One HTTPS ingress rule per allowed CIDR."
+  }
+
+  assert {
+    condition     = alltrue([for r in aws_vpc_security_group_ingress_rule.alb_https : r.from_port == 443 && r.to_port == 443])
+    error_message = "The load balancer accepts HTTPS (443) only."
+  }
+
+  assert {
+    condition     = aws_vpc_security_group_ingress_rule.rds_from_mlflow.from_port == 5432 && aws_vpc_security_group_ingress_rule.rds_from_mlflow.cidr_ipv4 == null
+    error_message = "PostgreSQL is reachable from a security group, never from a CIDR."
+  }
+
+  assert {
+    condition     = alltrue([for s in aws_subnet.public : !s.map_public_ip_on_launch])
+    error_message = "Nothing gets a public IP on launch, even in public subnets."
+  }
+}
+
+run "empty_allowed_cidrs_are_refused" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  variables {
+    allowed_ingress_cidrs = []
+  }
+
+  expect_failures = [var.allowed_ingress_cidrs]
+}
+
+run "malformed_cidr_is_refused" {
+  command = plan
+
+  module {
+    source = "./modules/network"
+  }
+
+  variables {
+    allowed_ingress_cidrs = ["203.0.113.7"]
+  }
+
+  expect_failures = [var.allowed_ingress_cidrs]
+}
