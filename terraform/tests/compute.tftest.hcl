@@ -2,19 +2,8 @@
 # calls). Run from terraform/: terraform init -backend=false && terraform test
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_ami.debian
-    values = { id = "ami-0123456789abcdef0" }
-  }
-
-  override_data {
-    target = data.aws_iam_policy_document.assume_ec2
-    values = { json = "{}" }
-  }
-
-  override_data {
-    target = data.aws_iam_policy_document.s3
-    values = { json = "{}" }
+  mock_data "aws_ami" {
+    defaults = { id = "ami-0123456789abcdef0" }
   }
 }
 
@@ -114,24 +103,6 @@ run "airflow_on_a_2gb_instance_is_refused" {
       mlflow  = { count = 1, instance_type = "t3.medium" }
       airflow = { count = 1, instance_type = "t3.small" }
       app     = { count = 1, instance_type = "t3.medium" }
-    }
-  }
-
-  expect_failures = [var.instances]
-}
-
-run "unknown_role_is_refused" {
-  command = plan
-
-  module {
-    source = "./modules/compute"
-  }
-
-  variables {
-    instances = {
-      mlflow  = { count = 1, instance_type = "t3.medium" }
-      airflow = { count = 1, instance_type = "t3.large" }
-      web     = { count = 1, instance_type = "t3.medium" }
     }
   }
 

@@ -1,24 +1,12 @@
 # Plan-level tests of modules/storage and modules/database with a mocked AWS provider.
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_caller_identity.current
-    values = { account_id = "123456789012" }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "123456789012" }
   }
 
-  override_data {
-    target = data.aws_elb_service_account.current
-    values = { arn = "arn:aws:iam::127311923021:root" }
-  }
-
-  override_data {
-    target = data.aws_iam_policy_document.tls_only
-    values = { json = "{}" }
-  }
-
-  override_data {
-    target = data.aws_iam_policy_document.logs
-    values = { json = "{}" }
+  mock_data "aws_elb_service_account" {
+    defaults = { arn = "arn:aws:iam::127311923021:root" }
   }
 }
 
@@ -27,7 +15,7 @@ variables {
   environment = "staging"
 }
 
-run "buckets_are_versioned_encrypted_and_private" {
+run "storage_creates_the_three_buckets" {
   command = plan
 
   module {
@@ -35,29 +23,47 @@ run "buckets_are_versioned_encrypted_and_private" {
   }
 
   assert {
-    condition     = toset(keys(aws_s3_bucket.this)) == toset(["artifacts", "dags", "data"])
+    condition     = toset(keys(output.bucket_names)) == toset(["artifacts", "dags", "data"])
     error_message = "The artifacts, dags and data buckets exist."
   }
 
   assert {
-    condition     = alltrue([for v in aws_s3_bucket_versioning.this : v.versioning_configuration[0].status == "Enabled"])
-    error_message = "Every bucket is versioned."
+    condition     = output.bucket_names["dags"] == "mlops-staging-dags-123456789012"
+    error_message = "Bucket names are <project>-<environment>-<purpose>-<account id>."
+  }
+}
+
+run "a_bucket_is_versioned_encrypted_and_private" {
+  command = plan
+
+  module {
+    source = "./modules/bucket"
+  }
+
+  variables {
+    name       = "mlops-staging-artifacts-123456789012"
+    log_bucket = "mlops-staging-logs-123456789012"
+    log_prefix = "s3/artifacts/"
   }
 
   assert {
-    condition = alltrue([
-      for e in aws_s3_bucket_server_side_encryption_configuration.this :
-      one(one(e.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
-    ])
-    error_message = "Every bucket is encrypted with SSE-KMS."
+    condition     = aws_s3_bucket_versioning.this.versioning_configuration[0].status == "Enabled"
+    error_message = "The bucket is versioned."
   }
 
   assert {
-    condition = alltrue([
-      for p in aws_s3_bucket_public_access_block.this :
-      p.block_public_acls && p.block_public_policy && p.ignore_public_acls && p.restrict_public_buckets
-    ])
-    error_message = "Every bucket blocks public access."
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.this.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms"
+    error_message = "The bucket is encrypted with SSE-KMS."
+  }
+
+  assert {
+    condition = (
+      aws_s3_bucket_public_access_block.this.block_public_acls &&
+      aws_s3_bucket_public_access_block.this.block_public_policy &&
+      aws_s3_bucket_public_access_block.this.ignore_public_acls &&
+      aws_s3_bucket_public_access_block.this.restrict_public_buckets
+    )
+    error_message = "The bucket blocks public access."
   }
 }
 

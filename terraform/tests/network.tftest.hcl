@@ -1,19 +1,8 @@
 # Plan-level tests of modules/network with a mocked AWS provider.
 
 mock_provider "aws" {
-  override_data {
-    target = data.aws_region.current
-    values = { region = "us-east-1" }
-  }
-
-  override_data {
-    target = data.aws_iam_policy_document.flow_logs_assume
-    values = { json = "{}" }
-  }
-
-  override_data {
-    target = data.aws_iam_policy_document.flow_logs
-    values = { json = "{}" }
+  mock_data "aws_region" {
+    defaults = { region = "us-east-1" }
   }
 }
 

@@ -18,6 +18,7 @@ locals {
 
 resource "aws_lb" "this" {
   #checkov:skip=CKV2_AWS_28:Ingress is limited to allowed_ingress_cidrs and every service authenticates its users; attach a WAF web ACL (aws_wafv2_web_acl_association) before opening it to 0.0.0.0/0.
+  #checkov:skip=CKV_AWS_150:Deletion protection is a variable: on in production, off in staging so the environment can be torn down.
   #checkov:skip=CKV2_AWS_76:No WAF web ACL is attached (see CKV2_AWS_28); none of the services runs Java, so Log4j is not in play.
   name                       = local.name
   load_balancer_type         = "application"

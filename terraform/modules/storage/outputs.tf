@@ -1,11 +1,19 @@
 output "bucket_names" {
   description = "Bucket name per purpose: artifacts, dags, data."
-  value       = { for k, b in aws_s3_bucket.this : k => b.id }
+  value = {
+    artifacts = module.artifacts.name
+    dags      = module.dags.name
+    data      = module.data.name
+  }
 }
 
 output "bucket_arns" {
   description = "Bucket ARN per purpose: artifacts, dags, data."
-  value       = { for k, b in aws_s3_bucket.this : k => b.arn }
+  value = {
+    artifacts = module.artifacts.arn
+    dags      = module.dags.arn
+    data      = module.data.arn
+  }
 }
 
 output "logs_bucket_name" {
