@@ -1,0 +1,335 @@
+"""Contract checks on Terraform code, read with python-hcl2 (no terraform binary needed).
+
+Each check takes a directory and returns a list of problems (empty: the contract holds), so
+the same functions run on terraform/ (must pass) and on the broken fixtures (must fail).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import hcl2
+from hcl2 import SerializationOptions
+
+_OPTIONS = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
+_SG_REF = re.compile(r"^\$\{aws_security_group\.([A-Za-z0-9_-]+)\.id\}$")
+_BUCKET_REF = re.compile(r"^\$\{aws_s3_bucket\.([A-Za-z0-9_-]+)\.(?:id|bucket)\}$")
+_TOSET_VAR = re.compile(r"^\$\{toset\((var\.[A-Za-z0-9_]+)\)\}$")
+_LOCAL = re.compile(r"^\$\{local\.([A-Za-z0-9_]+)\}$")
+_EACH_OF_BUCKETS = re.compile(r"^\$\{aws_s3_bucket\.([A-Za-z0-9_-]+)\}$")
+
+ANYWHERE = frozenset({"0.0.0.0/0", "::/0"})
+
+
+@dataclass(frozen=True)
+class Resource:
+    type: str
+    name: str
+    body: dict
+    module: Path
+
+    @property
+    def address(self) -> str:
+        return f"{self.module.name}/{self.type}.{self.name}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One allowed flow: source -> destination on port, as the security groups declare it.
+
+    Security groups are named by their resource name (alb, app, ...); CIDR blocks are written
+    `cidr:<block>` or `cidr:var.<name>` when they come from a variable.
+    """
+
+    direction: str  # ingress | egress
+    source: str
+    destination: str
+    port: int | str
+    address: str
+
+
+def module_dirs(root: Path) -> list[Path]:
+    """Every directory under root that holds .tf files (each is one Terraform module)."""
+    dirs = {p.parent for p in root.rglob("*.tf") if ".terraform" not in p.parts}
+    return sorted(dirs)
+
+
+def load_module(directory: Path) -> dict[str, list]:
+    """All top-level blocks of the .tf files of one directory, merged by block type."""
+    merged: dict[str, list] = {}
+    for path in sorted(directory.glob("*.tf")):
+        parsed = _parse(str(path), path.stat().st_mtime_ns)
+        for key, blocks in parsed.items():
+            merged.setdefault(key, []).extend(blocks)
+    return merged
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(path: str, mtime_ns: int) -> dict:
+    """One parsed file; python-hcl2 is slow, and every check reads the same files."""
+    del mtime_ns  # part of the cache key only: an edited file is parsed again
+    return hcl2.loads(Path(path).read_text(), serialization_options=_OPTIONS)
+
+
+def resources(root: Path) -> Iterator[Resource]:
+    for directory in module_dirs(root):
+        for block in load_module(directory).get("resource", []):
+            for rtype, named in block.items():
+                for name, body in named.items():
+                    yield Resource(rtype, name, body, directory)
+
+
+def _locals(directory: Path) -> dict:
+    merged: dict = {}
+    for block in load_module(directory).get("locals", []):
+        merged.update(block)
+    return merged
+
+
+def _first(value):
+    """A nested block is a list of dicts after parsing: its first (only) element."""
+    if isinstance(value, list):
+        return value[0] if value else {}
+    return value or {}
+
+
+# --- tags ------------------------------------------------------------------------------------
+
+INVENTORY_TAGS = ("Project", "Environment", "Role")
+
+
+def untagged_instances(root: Path) -> list[str]:
+    """Instances that do not carry the tags the dynamic inventory filters and groups on."""
+    problems = []
+    for res in resources(root):
+        if res.type != "aws_instance":
+            continue
+        tags = res.body.get("tags")
+        if isinstance(tags, dict):
+            missing = [t for t in INVENTORY_TAGS if t not in tags]
+        elif isinstance(tags, str) and "merge(" in tags:
+            # merge(local.tags, {Role = ...}): every tag must still be named in the expression
+            missing = [t for t in INVENTORY_TAGS if t not in tags]
+        else:
+            missing = list(INVENTORY_TAGS)
+        if missing:
+            problems.append(f"{res.address}: missing tags {', '.join(missing)}")
+    return problems
+
+
+# --- instances -------------------------------------------------------------------------------
+
+
+def instance_problems(root: Path) -> list[str]:
+    """Instances (and launch templates) without IMDSv2 or with unencrypted EBS volumes."""
+    problems = []
+    for res in resources(root):
+        if res.type not in ("aws_instance", "aws_launch_template"):
+            continue
+        metadata = _first(res.body.get("metadata_options"))
+        if metadata.get("http_tokens") != "required":
+            problems.append(f"{res.address}: IMDSv2 not required (http_tokens)")
+        if res.type == "aws_instance":
+            root_volume = _first(res.body.get("root_block_device"))
+            if root_volume.get("encrypted") is not True:
+                problems.append(f"{res.address}: root volume not encrypted")
+            for volume in res.body.get("ebs_block_device", []):
+                if volume.get("encrypted") is not True:
+                    problems.append(f"{res.address}: EBS volume not encrypted")
+            if res.body.get("associate_public_ip_address") is not False:
+                problems.append(f"{res.address}: associate_public_ip_address is not false")
+    return problems
+
+
+# --- security groups -------------------------------------------------------------------------
+
+
+def _sg_names(expr, for_each, local_values: dict) -> list[str]:
+    """The security group(s) an expression names, resolving each.value over a local map."""
+    if isinstance(expr, str):
+        match = _SG_REF.match(expr)
+        if match:
+            return [match.group(1)]
+        if expr == "${each.value}" and isinstance(for_each, str):
+            local = _LOCAL.match(for_each)
+            if local and isinstance(local_values.get(local.group(1)), dict):
+                return [
+                    name
+                    for value in local_values[local.group(1)].values()
+                    for name in _sg_names(value, None, local_values)
+                ]
+    return [f"?{expr}"]
+
+
+def _cidrs(expr, for_each) -> list[str]:
+    if isinstance(expr, list):
+        return [c for item in expr for c in _cidrs(item, for_each)]
+    if expr == "${each.value}" and isinstance(for_each, str):
+        match = _TOSET_VAR.match(for_each)
+        if match:
+            return [f"cidr:{match.group(1)}"]
+    if isinstance(expr, str) and expr.startswith("${var.") and expr.endswith("}"):
+        return [f"cidr:{expr[2:-1]}"]
+    return [f"cidr:{expr}"]
+
+
+def _port(body: dict) -> int | str:
+    protocol = str(body.get("ip_protocol", body.get("protocol", "tcp")))
+    if protocol in ("-1", "all"):
+        return "all"
+    low, high = body.get("from_port"), body.get("to_port")
+    return low if low == high else f"{low}-{high}"
+
+
+def security_group_rules(root: Path) -> list[Rule]:
+    """Every flow the security groups of root allow, whatever resource type declares it."""
+    rules: list[Rule] = []
+    locals_by_module: dict[Path, dict] = {}
+    for res in resources(root):
+        local_values = locals_by_module.setdefault(res.module, _locals(res.module))
+        body, for_each = res.body, res.body.get("for_each")
+        if res.type in (
+            "aws_vpc_security_group_ingress_rule",
+            "aws_vpc_security_group_egress_rule",
+        ):
+            direction = "ingress" if res.type.endswith("ingress_rule") else "egress"
+            owners = _sg_names(body.get("security_group_id"), for_each, local_values)
+            if "referenced_security_group_id" in body:
+                peers = _sg_names(body["referenced_security_group_id"], for_each, local_values)
+            else:
+                cidr = body.get("cidr_ipv4", body.get("cidr_ipv6", body.get("prefix_list_id")))
+                peers = _cidrs(cidr, for_each)
+            rules += _rules(direction, owners, peers, _port(body), res.address)
+        elif res.type == "aws_security_group_rule":
+            direction = body.get("type")
+            owners = _sg_names(body.get("security_group_id"), for_each, local_values)
+            if "source_security_group_id" in body:
+                peers = _sg_names(body["source_security_group_id"], for_each, local_values)
+            else:
+                peers = _cidrs(body.get("cidr_blocks", []) + body.get("ipv6_cidr_blocks", []), None)
+            rules += _rules(direction, owners, peers, _port(body), res.address)
+        elif res.type == "aws_security_group":
+            for direction in ("ingress", "egress"):
+                for inline in body.get(direction, []):
+                    peers = _cidrs(
+                        inline.get("cidr_blocks", []) + inline.get("ipv6_cidr_blocks", []), None
+                    )
+                    peers += [
+                        n
+                        for sg in inline.get("security_groups", [])
+                        for n in _sg_names(sg, None, local_values)
+                    ]
+                    if inline.get("self"):
+                        peers.append(res.name)
+                    rules += _rules(direction, [res.name], peers, _port(inline), res.address)
+    return rules
+
+
+def _rules(direction, owners, peers, port, address) -> list[Rule]:
+    if direction == "ingress":
+        return [Rule("ingress", p, o, port, address) for o in owners for p in peers]
+    return [Rule("egress", o, p, port, address) for o in owners for p in peers]
+
+
+def flows(rules: list[Rule], direction: str) -> set[tuple[str, str, int | str]]:
+    return {(r.source, r.destination, r.port) for r in rules if r.direction == direction}
+
+
+def public_ingress(rules: list[Rule], entry_point: tuple[str, int] = ("alb", 443)) -> list[str]:
+    """Ingress from a CIDR block (the internet, or any network) anywhere but the entry point."""
+    return [
+        f"{r.address}: {r.source} -> {r.destination}:{r.port}"
+        for r in rules
+        if r.direction == "ingress"
+        and r.source.startswith("cidr:")
+        and (r.destination, r.port) != entry_point
+    ]
+
+
+# --- data stores -----------------------------------------------------------------------------
+
+
+def _bucket_targets(res: Resource) -> list[str]:
+    """The aws_s3_bucket resource(s) a bucket-configuration resource applies to."""
+    bucket = res.body.get("bucket")
+    match = _BUCKET_REF.match(bucket) if isinstance(bucket, str) else None
+    if match:
+        return [match.group(1)]
+    for_each = res.body.get("for_each")
+    if bucket in ("${each.value.id}", "${each.value.bucket}") and isinstance(for_each, str):
+        each = _EACH_OF_BUCKETS.match(for_each)
+        if each:
+            return [each.group(1)]
+    return []
+
+
+def storage_problems(root: Path) -> list[str]:
+    """Buckets without encryption, versioning or a full public access block; RDS that is
+    unencrypted, public, or not using an AWS-managed master password."""
+    problems = []
+    all_resources = list(resources(root))
+    buckets = {(r.module, r.name): r for r in all_resources if r.type == "aws_s3_bucket"}
+    covered: dict[str, set] = {"encryption": set(), "versioning": set(), "public_block": set()}
+    for res in all_resources:
+        targets = {(res.module, t) for t in _bucket_targets(res)}
+        if res.type == "aws_s3_bucket_server_side_encryption_configuration":
+            default = _first(_first(res.body.get("rule")).get("apply_server_side_encryption_by_default"))
+            if default.get("sse_algorithm") in ("aws:kms", "aws:kms:dsse", "AES256"):
+                covered["encryption"] |= targets
+        elif res.type == "aws_s3_bucket_versioning":
+            if _first(res.body.get("versioning_configuration")).get("status") == "Enabled":
+                covered["versioning"] |= targets
+        elif res.type == "aws_s3_bucket_public_access_block":
+            flags = ("block_public_acls", "block_public_policy", "ignore_public_acls")
+            if all(res.body.get(f) is True for f in (*flags, "restrict_public_buckets")):
+                covered["public_block"] |= targets
+    for key, bucket in sorted(buckets.items(), key=lambda kv: kv[1].address):
+        for what, keys in covered.items():
+            if key not in keys:
+                problems.append(f"{bucket.address}: no {what.replace('_', ' ')}")
+    for res in all_resources:
+        if res.type not in ("aws_db_instance", "aws_rds_cluster"):
+            continue
+        if res.body.get("storage_encrypted") is not True:
+            problems.append(f"{res.address}: storage not encrypted")
+        if res.type == "aws_db_instance" and res.body.get("publicly_accessible") is not False:
+            problems.append(f"{res.address}: publicly_accessible is not false")
+        if res.body.get("manage_master_user_password") is not True:
+            problems.append(f"{res.address}: master password not managed by AWS")
+    return problems
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+_SECRET_PATTERNS = {
+    "literal password": re.compile(
+        r"""(?im)^\s*(?:master_)?password\s*=\s*"(?!\$\{)[^"]+\""""
+    ),
+    "literal secret/access key": re.compile(
+        r"""(?im)^\s*(?:secret_key|access_key|secret_access_key|token)\s*=\s*"(?!\$\{)[^"]+\""""
+    ),
+    "AWS access key id": re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+}
+_FORBIDDEN_FILES = (".tfvars", ".tfstate", ".pem", ".key", ".tfplan")
+
+
+def secret_problems(root: Path, files: list[Path] | None = None) -> list[str]:
+    """Secret literals in the files under root (or the given ones), and files that must never
+    be committed."""
+    problems = []
+    for path in sorted(files if files is not None else root.rglob("*")):
+        if not path.is_file() or ".terraform" in path.parts:
+            continue
+        relative = path.relative_to(root)
+        if path.name.endswith(_FORBIDDEN_FILES) or ".tfstate." in path.name:
+            problems.append(f"{relative}: this kind of file must not be in the repository")
+        text = path.read_text(errors="replace")
+        for what, pattern in _SECRET_PATTERNS.items():
+            if pattern.search(text):
+                problems.append(f"{relative}: {what}")
+    return problems
