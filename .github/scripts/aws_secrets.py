@@ -6,7 +6,7 @@ random value. Existing parameters are never overwritten, so re-running keeps eve
 credentials and adds only new names. The values exist only in memory here and in Parameter
 Store: neither in git, nor in the Terraform state, nor in the workflow's logs.
 
-    python .github/scripts/aws_secrets.py --environment production [--project mlops-platform]
+    python .github/scripts/aws_secrets.py --environment production [--project mlops]
 
 AWS credentials and region come from the environment (as for the AWS CLI).
 """
@@ -55,7 +55,7 @@ def ensure(ssm, project: str, environment: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--project", default="mlops-platform")
+    parser.add_argument("--project", default="mlops")
     parser.add_argument("--environment", required=True)
     args = parser.parse_args(argv)
     created = ensure(boto3.client("ssm"), args.project, args.environment)

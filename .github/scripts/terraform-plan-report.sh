@@ -2,17 +2,15 @@
 # Plan each environment of $ENVIRONMENTS (a JSON list of terraform/envs/* names) against its
 # real state, read-only (-lock=false: the plan role may not write the lock), and print one
 # Markdown report for the pull request comment. Fails when a plan fails, after the report.
+# Each root's variables come from $TFVARS_<ENVIRONMENT> (see terraform-init.sh).
 set -euo pipefail
 status=0
 echo "### Terraform plan"
 for env in $(jq -r '.[]' <<<"$ENVIRONMENTS"); do
   dir="terraform/envs/${env}"
-  init_args=(-input=false)
-  if [[ -f "${dir}/backend.hcl" ]]; then
-    init_args+=(-backend-config=backend.hcl)
-  fi
+  tfvars_name="TFVARS_${env^^}"
   log=$(mktemp)
-  if terraform -chdir="$dir" init "${init_args[@]}" >"$log" 2>&1 \
+  if TF_DIR="$dir" TFVARS="${!tfvars_name:-}" "$(dirname "$0")/terraform-init.sh" >"$log" 2>&1 \
     && terraform -chdir="$dir" plan -input=false -lock=false -no-color -out=tfplan >>"$log" 2>&1; then
     summary=$(grep -E '^(Plan:|No changes\.)' "$log" | tail -n 1 || true)
     terraform -chdir="$dir" show -no-color tfplan >"$log" 2>&1
