@@ -15,7 +15,9 @@ from pathlib import Path
 import hcl2
 from hcl2 import SerializationOptions
 
-_OPTIONS = SerializationOptions(strip_string_quotes=True, with_comments=False, explicit_blocks=False)
+_OPTIONS = SerializationOptions(
+    strip_string_quotes=True, with_comments=False, explicit_blocks=False
+)
 _SG_REF = re.compile(r"^\$\{aws_security_group\.([A-Za-z0-9_-]+)\.id\}$")
 _BUCKET_REF = re.compile(r"^\$\{aws_s3_bucket\.([A-Za-z0-9_-]+)\.(?:id|bucket)\}$")
 _TOSET_VAR = re.compile(r"^\$\{toset\((var\.[A-Za-z0-9_]+)\)\}$")
@@ -277,7 +279,9 @@ def storage_problems(root: Path) -> list[str]:
     for res in all_resources:
         targets = {(res.module, t) for t in _bucket_targets(res)}
         if res.type == "aws_s3_bucket_server_side_encryption_configuration":
-            default = _first(_first(res.body.get("rule")).get("apply_server_side_encryption_by_default"))
+            default = _first(
+                _first(res.body.get("rule")).get("apply_server_side_encryption_by_default")
+            )
             if default.get("sse_algorithm") in ("aws:kms", "aws:kms:dsse", "AES256"):
                 covered["encryption"] |= targets
         elif res.type == "aws_s3_bucket_versioning":
@@ -306,9 +310,7 @@ def storage_problems(root: Path) -> list[str]:
 # --- secrets ---------------------------------------------------------------------------------
 
 _SECRET_PATTERNS = {
-    "literal password": re.compile(
-        r"""(?im)^\s*(?:master_)?password\s*=\s*"(?!\$\{)[^"]+\""""
-    ),
+    "literal password": re.compile(r"""(?im)^\s*(?:master_)?password\s*=\s*"(?!\$\{)[^"]+\""""),
     "literal secret/access key": re.compile(
         r"""(?im)^\s*(?:secret_key|access_key|secret_access_key|token)\s*=\s*"(?!\$\{)[^"]+\""""
     ),

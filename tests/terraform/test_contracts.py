@@ -103,7 +103,7 @@ def test_open_database_and_extra_flows_are_flagged():
 def test_buckets_and_database_are_encrypted_and_private():
     assert contracts.storage_problems(TERRAFORM) == []
     buckets = [r for r in contracts.resources(TERRAFORM) if r.type == "aws_s3_bucket"]
-    assert len(buckets) == 2, "modules/bucket (called for artifacts, dags, data) and the logs bucket"
+    assert len(buckets) == 2, "modules/bucket (artifacts, dags, data) and the logs bucket"
 
 
 def test_insecure_storage_is_flagged():
