@@ -1,5 +1,5 @@
 # Plan-level tests of modules/compute with a mocked AWS provider (no credentials, no API
-# calls). Run from terraform/: terraform init -backend=false && terraform test
+# calls). Run here: terraform init -backend=false && terraform test
 
 mock_provider "aws" {
   mock_data "aws_ami" {
@@ -21,10 +21,6 @@ variables {
 
 run "instances_are_tagged_hardened_and_encrypted" {
   command = plan
-
-  module {
-    source = "./modules/compute"
-  }
 
   assert {
     condition     = length(aws_instance.this) == 3
@@ -73,10 +69,6 @@ run "instances_are_tagged_hardened_and_encrypted" {
 run "counts_spread_instances_over_subnets" {
   command = plan
 
-  module {
-    source = "./modules/compute"
-  }
-
   variables {
     instances = {
       mlflow  = { count = 1, instance_type = "t3.medium" }
@@ -93,10 +85,6 @@ run "counts_spread_instances_over_subnets" {
 
 run "airflow_on_a_2gb_instance_is_refused" {
   command = plan
-
-  module {
-    source = "./modules/compute"
-  }
 
   variables {
     instances = {

@@ -1,4 +1,5 @@
-# Plan-level tests of modules/network with a mocked AWS provider.
+# Plan-level tests of modules/network with a mocked AWS provider (no credentials, no API
+# calls). Run here: terraform init -backend=false && terraform test
 
 mock_provider "aws" {
   mock_data "aws_region" {
@@ -15,10 +16,6 @@ variables {
 
 run "only_the_alb_listener_is_open_to_the_allowed_cidrs" {
   command = plan
-
-  module {
-    source = "./modules/network"
-  }
 
   assert {
     condition     = length(aws_vpc_security_group_ingress_rule.alb_https) == 2
@@ -44,10 +41,6 @@ run "only_the_alb_listener_is_open_to_the_allowed_cidrs" {
 run "empty_allowed_cidrs_are_refused" {
   command = plan
 
-  module {
-    source = "./modules/network"
-  }
-
   variables {
     allowed_ingress_cidrs = []
   }
@@ -57,10 +50,6 @@ run "empty_allowed_cidrs_are_refused" {
 
 run "malformed_cidr_is_refused" {
   command = plan
-
-  module {
-    source = "./modules/network"
-  }
 
   variables {
     allowed_ingress_cidrs = ["203.0.113.7"]
