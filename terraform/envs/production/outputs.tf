@@ -40,6 +40,11 @@ output "bucket_names" {
   value       = module.storage.bucket_names
 }
 
+output "ssm_bucket_name" {
+  description = "Bucket Ansible's aws_ssm connection transfers module files through."
+  value       = module.storage.ssm_transfer_bucket_name
+}
+
 output "alb_dns_name" {
   description = "Load balancer DNS name: point the service host names at it."
   value       = module.alb.dns_name

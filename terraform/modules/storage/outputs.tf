@@ -18,5 +18,10 @@ output "bucket_arns" {
 
 output "logs_bucket_name" {
   description = "Bucket that receives S3 and load balancer access logs."
-  value       = aws_s3_bucket.logs.id
+  value       = aws_s3_bucket.logs.bucket
+}
+
+output "ssm_transfer_bucket_name" {
+  description = "Bucket Ansible's aws_ssm connection transfers module files through."
+  value       = aws_s3_bucket.ssm_transfer.bucket
 }
