@@ -269,9 +269,10 @@ def _bucket_targets(res: Resource) -> list[str]:
     return []
 
 
-def storage_problems(root: Path) -> list[str]:
+def storage_problems(root: Path, unversioned: frozenset[str] = frozenset()) -> list[str]:
     """Buckets without encryption, versioning or a full public access block; RDS that is
-    unencrypted, public, or not using an AWS-managed master password."""
+    unencrypted, public, or not using an AWS-managed master password. `unversioned` names
+    the bucket resources exempt from versioning."""
     problems = []
     all_resources = list(resources(root))
     buckets = {(r.module, r.name): r for r in all_resources if r.type == "aws_s3_bucket"}
@@ -293,6 +294,8 @@ def storage_problems(root: Path) -> list[str]:
                 covered["public_block"] |= targets
     for key, bucket in sorted(buckets.items(), key=lambda kv: kv[1].address):
         for what, keys in covered.items():
+            if what == "versioning" and bucket.name in unversioned:
+                continue
             if key not in keys:
                 problems.append(f"{bucket.address}: no {what.replace('_', ' ')}")
     for res in all_resources:
