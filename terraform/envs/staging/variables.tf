@@ -4,8 +4,9 @@ variable "project" {
   default     = "mlops"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,11}$", var.project))
-    error_message = "project must be 2-12 characters: lowercase letters, digits, hyphens, starting with a letter."
+    # Target group names (<project>-production-dashboard) are limited to 32 characters.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,9}$", var.project))
+    error_message = "project must be 2-10 characters: lowercase letters, digits, hyphens, starting with a letter."
   }
 }
 
