@@ -36,7 +36,7 @@ resource "aws_db_parameter_group" "this" {
 
 resource "aws_db_instance" "this" {
   #checkov:skip=CKV_AWS_157:Multi-AZ is a variable: on in production, off in staging where a zone outage is acceptable and halves the cost.
-  #checkov:skip=CKV_AWS_161:MLflow and Airflow log in with passwords kept in Secrets Manager; IAM tokens expire after 15 minutes and neither service refreshes them.
+  #checkov:skip=CKV_AWS_161:MLflow and Airflow log in with passwords (master in Secrets Manager, service users in Parameter Store); IAM tokens expire after 15 minutes and neither service refreshes them.
   #checkov:skip=CKV_AWS_118:Enhanced monitoring (OS metrics every few seconds) is not needed at this size; the standard CloudWatch metrics and Performance Insights cover it.
   #checkov:skip=CKV_AWS_354:Performance Insights data is encrypted with the AWS managed key aws/rds; a customer-managed key adds cost and a key policy for no extra control here.
   #checkov:skip=CKV_AWS_293:Deletion protection is a variable: on in production, off in staging so the environment can be torn down.
