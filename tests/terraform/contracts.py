@@ -144,7 +144,19 @@ def instance_problems(root: Path) -> list[str]:
                     problems.append(f"{res.address}: EBS volume not encrypted")
             if res.body.get("associate_public_ip_address") is not False:
                 problems.append(f"{res.address}: associate_public_ip_address is not false")
+            if not _installs_ssm_agent(res):
+                problems.append(f"{res.address}: user_data does not install the SSM agent")
     return problems
+
+
+def _installs_ssm_agent(res) -> bool:
+    """Its user_data renders a template, next to the resource, that starts the SSM agent."""
+    user_data = str(res.body.get("user_data", ""))
+    match = re.search(r'templatefile\("\$\{path\.module\}/([\w.-]+)"', user_data)
+    if match is None:
+        return False
+    template = res.module / match.group(1)
+    return template.is_file() and "enable --now amazon-ssm-agent" in template.read_text()
 
 
 # --- security groups -------------------------------------------------------------------------

@@ -54,15 +54,18 @@ def test_untagged_instance_is_flagged():
     ]
 
 
-def test_instances_require_imdsv2_and_encrypt_their_volumes():
+def test_instances_require_imdsv2_encrypt_their_volumes_and_run_the_ssm_agent():
     assert contracts.instance_problems(TERRAFORM) == []
 
 
-def test_imdsv1_and_unencrypted_volume_are_flagged():
+def test_imdsv1_unencrypted_volume_and_missing_ssm_agent_are_flagged():
     problems = contracts.instance_problems(FIXTURES / "untagged_instance")
     assert "untagged_instance/aws_instance.orphan: IMDSv2 not required (http_tokens)" in problems
     assert "untagged_instance/aws_instance.orphan: root volume not encrypted" in problems
     assert "untagged_instance/aws_instance.merged: IMDSv2 not required (http_tokens)" in problems
+    assert "untagged_instance/aws_instance.orphan: user_data does not install the SSM agent" in (
+        problems
+    )
 
 
 def test_security_groups_allow_exactly_the_documented_flows():

@@ -14,6 +14,8 @@ locals {
   ]...)
 }
 
+data "aws_region" "current" {}
+
 # Debian 12 from Debian's own AWS account.
 data "aws_ami" "debian" {
   most_recent = true
@@ -47,6 +49,11 @@ resource "aws_instance" "this" {
   ebs_optimized               = true
   monitoring                  = true
 
+  # Debian's AMI has no SSM agent: installed at first boot (Ansible connects through SSM).
+  user_data = templatefile("${path.module}/ssm_agent.sh.tftpl", {
+    region = data.aws_region.current.region
+  })
+
   # IMDSv2 only: a token is required, and one hop keeps containers from reaching it.
   metadata_options {
     http_endpoint               = "enabled"
@@ -70,7 +77,8 @@ resource "aws_instance" "this" {
   }
 
   lifecycle {
-    # A new AMI release must not replace running hosts: roll them on purpose.
-    ignore_changes = [ami]
+    # A new AMI release must not replace running hosts, and user data runs at first boot
+    # only: roll them on purpose.
+    ignore_changes = [ami, user_data]
   }
 }
