@@ -140,6 +140,7 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
             "db_master_secret_arn": master["ARN"],
             "bucket_names": {"artifacts": "art-b", "dags": "dags-b", "data": "data-b"},
             "alb_dns_name": "mlops-staging-123.eu-west-1.elb.amazonaws.com",
+            "service_urls": {"mlflow": "https://mlflow.example.org"},
             "ssm_bucket_name": "ssm-transfer-b",
         }
     }
@@ -193,6 +194,7 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
     assert got["mlflow_s3_endpoint_url"] == ""
     assert got["mlflow_s3_access_key"] == ""
     assert outputs["terraform_outputs"]["alb_dns_name"] in got["mlflow_allowed_hosts"]
+    assert "mlflow.example.org" in got["mlflow_allowed_hosts"]
     assert mlflow_ip in got["mlflow_allowed_hosts"]
     assert got["postgresql_login_user"] == "mlops_admin"
     assert got["postgresql_login_password"] == "master-pw"
