@@ -1,59 +1,42 @@
-# Production: Multi-AZ database, 14 days of backups, deletion protection on the database and
-# the load balancer, buckets that cannot be destroyed while they hold objects.
+# Production: the platform with the production profile of modules/platform (Multi-AZ database,
+# 14 days of backups, deletion protection on the database and the load balancer, buckets that
+# cannot be destroyed while they hold objects).
 
-module "network" {
-  source = "../../modules/network"
+locals {
+  environment = "production"
+}
+
+provider "aws" {
+  region = var.region
+
+  # Every resource that takes tags gets these; instances add Role (modules/compute).
+  default_tags {
+    tags = {
+      Project     = var.project
+      Environment = local.environment
+      ManagedBy   = "terraform"
+    }
+  }
+}
+
+module "platform" {
+  source = "../../modules/platform"
 
   project               = var.project
-  environment           = var.environment
-  vpc_cidr              = var.vpc_cidr
+  environment           = local.environment
+  vpc_cidr              = "10.41.0.0/16"
   availability_zones    = var.availability_zones
   allowed_ingress_cidrs = var.allowed_ingress_cidrs
+  domain_name           = var.domain_name
+  certificate_arn       = var.certificate_arn
+
+  # Sizes: modules/compute and modules/database defaults (measured there). To change them:
+  # instances         = { mlflow = { count = 1, instance_type = "t3.medium" }, ... }
+  # db_instance_class = "db.t4g.medium"
 }
 
-module "storage" {
-  source = "../../modules/storage"
-
-  project       = var.project
-  environment   = var.environment
-  force_destroy = false
-}
-
-module "compute" {
-  source = "../../modules/compute"
-
-  project            = var.project
-  environment        = var.environment
-  instances          = var.instances
-  subnet_ids         = module.network.private_subnet_ids
-  security_group_ids = module.network.security_group_ids
-  bucket_arns        = module.storage.bucket_arns
-}
-
-module "database" {
-  source = "../../modules/database"
-
-  project               = var.project
-  environment           = var.environment
-  instance_class        = var.db_instance_class
-  subnet_ids            = module.network.private_subnet_ids
-  security_group_id     = module.network.security_group_ids["rds"]
-  multi_az              = true
-  backup_retention_days = 14
-  deletion_protection   = true
-}
-
-module "alb" {
-  source = "../../modules/alb"
-
-  project             = var.project
-  environment         = var.environment
-  vpc_id              = module.network.vpc_id
-  public_subnet_ids   = module.network.public_subnet_ids
-  security_group_id   = module.network.security_group_ids["alb"]
-  domain_name         = var.domain_name
-  certificate_arn     = var.certificate_arn
-  instance_ids        = module.compute.instance_ids
-  access_logs_bucket  = module.storage.logs_bucket_name
-  deletion_protection = true
+# One output: what inventories/aws and the deploy workflow read (modules/platform/outputs.tf).
+output "platform" {
+  description = "Endpoints, bucket names, instance ids and secret ARNs of this environment."
+  value       = module.platform
 }

@@ -14,6 +14,7 @@ variable "instances" {
     count         = number
     instance_type = string
   }))
+  nullable = false # null (from modules/platform) takes these defaults
 
   # Sizes measured on the local replica:
   # - airflow: the four components plus 4 LocalExecutor workers use ~1.8 GB RSS before the

@@ -33,6 +33,7 @@ variable "instance_class" {
   description = "RDS instance class."
   type        = string
   default     = "db.t4g.small"
+  nullable    = false # null (from modules/platform) takes the default
 
   validation {
     condition     = startswith(var.instance_class, "db.")

@@ -1,8 +1,9 @@
-# What the Ansible side (inventories/aws) and the workflow need.
+# What the Ansible side (inventories/aws) and the deploy workflow read: the roots publish this
+# module's outputs as their single output `platform`.
 
 output "region" {
   description = "AWS region."
-  value       = var.region
+  value       = data.aws_region.current.region
 }
 
 output "instance_ids" {
