@@ -109,6 +109,8 @@ def test_platform_health_shows_every_service_up(page: Page, dashboard) -> None:
         expect(row).to_contain_text("up")
         expect(row).to_contain_text(detail)
     expect(page.get_by_text("3 of 3 services up")).to_be_visible()
+    # Viewer toolbar: no developer "Deploy" button offered to the platform's users.
+    expect(page.get_by_role("button", name="Deploy")).to_have_count(0)
     screenshot(page, "health")
 
 
