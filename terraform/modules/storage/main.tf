@@ -7,7 +7,11 @@ locals {
 data "aws_caller_identity" "current" {}
 
 # Three explicit calls rather than a for_each: each bucket is a plain address in plans, and
-# checkov follows module calls but not every for_each instance of a resource.
+# checkov follows module calls but not every for_each instance of a resource. The log and SSM
+# transfer buckets (logs.tf, ssm_transfer.tf) repeat the private-bucket blocks instead of
+# calling ../bucket with options: they differ from it on exactly the points checkov checks
+# (no versioning, SSE-S3, no access logging), and a checkov skip written in ../bucket would
+# exempt the artifacts, DAGs and data buckets too. Written out, each skip names one bucket.
 
 # MLflow's artifact store (models, plots), written through MLflow's artifact proxy.
 module "artifacts" {
