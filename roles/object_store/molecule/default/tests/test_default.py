@@ -9,8 +9,11 @@ def test_service_running_enabled_and_hardened(host):
     assert service.is_enabled
     props = host.run(
         "systemctl show seaweedfs -p User -p NoNewPrivileges -p ProtectSystem -p PrivateTmp"
+        " -p LimitNOFILE -p TimeoutStopUSec"
     ).stdout
     assert "User=seaweedfs" in props
+    assert "LimitNOFILE=65536" in props
+    assert "TimeoutStopUSec=30s" in props
     assert "NoNewPrivileges=yes" in props
     assert "ProtectSystem=strict" in props
     assert "PrivateTmp=yes" in props
@@ -26,6 +29,9 @@ def test_only_s3_faces_the_network(host):
     for port in (9333, 18080, 8888):
         assert host.socket(f"tcp://127.0.0.1:{port}").is_listening
         assert not host.socket(f"tcp://0.0.0.0:{port}").is_listening
+    # No Iceberg (8181) or Lance (9101) catalog servers.
+    listening = host.socket.get_listening_sockets()
+    assert not [s for s in listening if s.endswith((":8181", ":9101"))], listening
 
 
 def test_service_user_has_no_shell(host):
