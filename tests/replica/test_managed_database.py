@@ -25,28 +25,32 @@ ROLES = ("check_mlflow", "check_airflow")
 MASTER = "check_master"
 
 
+def rds(replica) -> str:
+    """The database host's container."""
+    return replica.container(next(h for h in replica.hosts if h.name == "rds"))
+
+
 def psql(replica, sql: str) -> str:
     """Run SQL on the database host as the postgres superuser (the test's own setup)."""
-    container = replica.container(next(h for h in replica.hosts if h.name == "rds"))
-    return podman.exec_(container, ["runuser", "-u", "postgres", "--", "psql", "-tAc", sql])
+    return podman.exec_(rds(replica), ["runuser", "-u", "postgres", "--", "psql", "-tAc", sql])
 
 
 @pytest.fixture(scope="module")
 def managed_server(converged):
     """A master user like RDS's, allowed in over TCP; everything undone at the end."""
-    rds = converged.container(next(h for h in converged.hosts if h.name == "rds"))
+    container = rds(converged)
     hba = psql(converged, "SHOW hba_file").strip()
     password = random.token_urlsafe(24)
     psql(converged, f"CREATE ROLE {MASTER} LOGIN CREATEROLE CREATEDB PASSWORD '{password}'")
-    podman.exec_(rds, ["cp", "-p", hba, f"{hba}.before-test"])
+    podman.exec_(container, ["cp", "-p", hba, f"{hba}.before-test"])
     allow = (
         f"hostssl all {MASTER} {converged.subnet} scram-sha-256\n"
         f"hostssl {DATABASE} {','.join(ROLES)} {converged.subnet} scram-sha-256\n"
     )
-    podman.exec_(rds, ["tee", "-a", hba], input=allow.encode())
+    podman.exec_(container, ["tee", "-a", hba], input=allow.encode())
     psql(converged, "SELECT pg_reload_conf()")
     yield {"host": ip(converged, "rds"), "password": password}
-    podman.exec_(rds, ["mv", f"{hba}.before-test", hba])
+    podman.exec_(container, ["mv", f"{hba}.before-test", hba])
     psql(converged, "SELECT pg_reload_conf()")
     psql(converged, f"DROP DATABASE IF EXISTS {DATABASE}")
     for role in (*ROLES, MASTER):
