@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export CONTAINERS_CONF := $(CURDIR)/local/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help prereqs venv up down status test unit lint molecule e2e clean
+.PHONY: help prereqs venv locks wheelhouse up down status test unit lint molecule e2e clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -21,6 +21,12 @@ $(VENV)/.installed: pyproject.toml requirements.txt dags/requirements.txt $(wild
 	@touch $@
 
 venv: $(VENV)/.installed ## Create the controller's virtualenv with the pinned tools
+
+locks: venv ## Re-resolve the services' locks (roles/*/files/requirements-py*.lock) whose pins changed
+	$(PY) -m local locks
+
+wheelhouse: venv ## Download the locked wheels the hosts install from into ~/.cache/mlops-platform
+	$(PY) -m local wheelhouse
 
 up: venv ## Build the local hosts and apply the playbooks
 	$(PY) -m local up

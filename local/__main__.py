@@ -8,7 +8,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from local import config, hosts, image, inventory, podman, secrets
+from local import config, hosts, image, inventory, locks, podman, secrets, wheelhouse
 
 
 def up(replica: config.Replica) -> None:
@@ -25,6 +25,7 @@ def up(replica: config.Replica) -> None:
         print(f"secrets: generated {len(generated)} new value(s) in {replica.secrets_file}")
     public_key = hosts.ensure_ssh_key(replica)
     fingerprint = image.ensure()
+    wheelhouse.ensure()
     hosts.ensure_network(replica)
     done = {h.name: hosts.ensure_host(replica, h, fingerprint) for h in replica.hosts}
     with ThreadPoolExecutor(max_workers=len(replica.hosts)) as pool:
@@ -92,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="show each host's state")
     sub.add_parser("secrets", help="generate missing secrets")
     sub.add_parser("urls", help="print where each service answers")
+    lock = sub.add_parser("locks", help="re-resolve the services' locks whose pins changed")
+    lock.add_argument("--check", action="store_true", help="only list stale locks; fail if any")
+    sub.add_parser("wheelhouse", help="download the locked wheels the cache lacks")
     args = parser.parse_args(argv)
     replica = config.from_env()
     try:
@@ -105,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             secrets.ensure(replica.secrets_file)
         elif args.command == "urls":
             urls(replica)
+        elif args.command == "locks":
+            return locks.main(check=args.check)
+        elif args.command == "wheelhouse":
+            print(f"wheelhouse: {wheelhouse.ensure()}")
     except podman.PodmanError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-from local import podman
+from local import podman, wheelhouse
 from local.config import IMAGE, IMAGE_LABEL, REPLICA_LABEL, SPEC_LABEL, SSH_USER, Host, Replica
 
 BOOT_TIMEOUT = 90.0
@@ -120,6 +120,8 @@ def _run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
             args += ["--add-host", f"{other.name}:{replica.ip(other)}"]
     for suffix, mount in host.volumes.items():
         args += ["--volume", f"{replica.volume(host, suffix)}:{mount}"]
+    # the controller's wheelhouse, read-only: the virtualenvs install from it (no index)
+    args += ["--volume", f"{wheelhouse.path()}:{wheelhouse.MOUNT}:ro"]
     return [*args, IMAGE]
 
 

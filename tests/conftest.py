@@ -5,14 +5,63 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from local import config, image
+from local import config, image, wheelhouse
 
 REPO = config.REPO
 VENV_BIN = Path(sys.executable).parent
+
+
+def phase(item: pytest.Item) -> str:
+    """Where a test's time goes: unit, lint, molecule <role>, or the replica's."""
+    if item.get_closest_marker("molecule"):
+        role = getattr(item, "callspec", None)
+        return f"molecule {role.params['role']}" if role else "molecule"
+    if item.get_closest_marker("replica"):
+        return "replica (converge + end-to-end)"
+    return "lint" if item.get_closest_marker("lint") else "unit"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Containers last, one kind at a time: the molecule scenarios, then the end-to-end
+    replica, whose session fixture is removed right after its last test instead of idling
+    through the rest of the run. The dashboard's pages come last of all, once the workload
+    tests have produced runs, models and DAG runs for them to show."""
+
+    def order(item: pytest.Item) -> tuple[int, bool]:
+        kind = phase(item)
+        rank = 2 if kind.startswith("replica") else 1 if kind.startswith("molecule") else 0
+        return rank, item.path.name == "test_dashboard.py"
+
+    items.sort(key=order)
+    _PHASE.update({item.nodeid: phase(item) for item in items})
+
+
+_PHASE: dict[str, str] = {}
+_SECONDS: dict[str, float] = {}
+# Time spent making what the containers need (the wheelhouse, the image), by the fixture.
+_PREPARED: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _SECONDS[report.nodeid] = _SECONDS.get(report.nodeid, 0.0) + report.duration
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """Print the time of each phase, so a slow run says where it went."""
+    totals: dict[str, float] = dict(_PREPARED)
+    for nodeid, seconds in _SECONDS.items():
+        kind = _PHASE.get(nodeid, "other")
+        totals[kind] = totals.get(kind, 0.0) + seconds
+    if not totals:
+        return
+    terminalreporter.section("time per phase")
+    for kind, seconds in totals.items():
+        terminalreporter.write_line(f"{kind:40} {seconds:7.0f} s")
 
 
 def tool_env(**extra: str) -> dict[str, str]:
@@ -24,6 +73,7 @@ def tool_env(**extra: str) -> dict[str, str]:
         "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
         "ANSIBLE_FORCE_COLOR": "false",
         "PY_COLORS": "0",
+        "MLOPS_WHEELHOUSE": str(wheelhouse.path()),
         **extra,
     }
 
@@ -52,5 +102,12 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtu
 
 @pytest.fixture(scope="session")
 def host_image() -> str:
-    """The hosts' image, built (or found up to date) once per session."""
-    return image.ensure()
+    """The hosts' image and the wheelhouse they install from, made (or found up to date)
+    once per session."""
+    started = time.monotonic()
+    wheelhouse.ensure()
+    _PREPARED["wheelhouse"] = time.monotonic() - started
+    started = time.monotonic()
+    fingerprint = image.ensure()
+    _PREPARED["hosts' image"] = time.monotonic() - started
+    return fingerprint

@@ -20,12 +20,6 @@ from local.__main__ import up
 from tests.conftest import REPO, VENV_BIN, run
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The dashboard's pages are checked last, once the workload tests have produced runs,
-    models and DAG runs for them to show."""
-    items.sort(key=lambda item: item.path.name == "test_dashboard.py")
-
-
 @pytest.fixture(scope="session")
 def replica(tmp_path_factory, host_image):
     base = tmp_path_factory.mktemp("replica")

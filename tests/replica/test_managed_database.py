@@ -20,6 +20,8 @@ from local import podman
 from tests.conftest import VENV_BIN, run
 from tests.replica.conftest import ip, recap
 
+pytestmark = pytest.mark.replica
+
 DATABASE = "platform_check"
 ROLES = ("check_mlflow", "check_airflow")
 MASTER = "check_master"

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import VENV_BIN, run
+from tests.conftest import REPO, VENV_BIN, run
 
 GOOD = {
     "postgresql": {
@@ -50,7 +50,7 @@ GOOD = {
     },
     "python_service": {
         "python_service_name": "demo",
-        "python_service_requirements": ["six==1.16.0"],
+        "python_service_lock_dir": str(REPO / "roles/python_service/molecule/default"),
     },
 }
 CASES = [
@@ -93,7 +93,7 @@ CASES = [
     ("dashboard", {"dashboard_password": "short"}, "dashboard_password"),
     ("dashboard", {"dashboard_airflow_url": ""}, "dashboard_airflow_url"),
     ("dashboard", {"dashboard_port": 80}, "dashboard_port"),
-    ("python_service", {"python_service_requirements": ["six"]}, "python_service_requirements"),
+    ("python_service", {"python_service_lock_dir": "/nonexistent"}, "python_service_lock_dir"),
     ("python_service", {"python_service_name": "Bad Name"}, "python_service_name"),
 ]
 

@@ -11,8 +11,14 @@ def test_service_user_has_no_login(host):
     assert user.home == "/var/lib/demo"
 
 
-def test_virtualenv_has_the_pinned_requirements(host):
-    assert host.file("/opt/demo/requirements.txt").content_string.split() == ["six==1.16.0"]
+def test_virtualenv_holds_the_lock_installed_without_an_index(host):
+    lock = host.file("/opt/demo/requirements.lock").content_string
+    assert "six==1.16.0" in lock
+    assert "--hash=sha256:" in lock
+    # the record of what the venv holds: a second run compares it and runs no pip
+    assert host.file("/opt/demo/venv/installed.lock").content_string == lock
+    # the index pip.conf names does not answer, so the wheelhouse was the only source
+    assert "127.0.0.1:9" in host.file("/etc/pip.conf").content_string
     out = host.run("/opt/demo/venv/bin/python -c 'import six; print(six.__version__)'")
     assert out.stdout.strip() == "1.16.0"
 
