@@ -85,3 +85,11 @@ def test_an_unpinned_line_is_refused(tmp_path, line):
     source.write_text(f"six==1.16.0\n{line}\n")
     with pytest.raises(ValueError, match=r"requirements\.in:2: .* is not pinned as name==version"):
         locks.pins(source)
+
+
+def test_make_locks_check_passes_on_current_locks(capsys):
+    """`python -m local locks --check`: what CI or a pre-commit hook would run."""
+    from local.__main__ import main
+
+    assert main(["locks", "--check"]) == 0
+    assert capsys.readouterr().out == ""

@@ -1,6 +1,7 @@
 """Bad input: each role stops before touching the host, naming the variable at fault."""
 
 import json
+import sys
 
 import pytest
 
@@ -113,7 +114,12 @@ def test_bad_input_fails_in_preflight_naming_the_variable(tmp_path, role, bad, n
         "    - ansible.builtin.fail:\n        msg: preflight let bad input through\n"
     )
     proc = run(
-        [str(VENV_BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(playbook)]
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            *("-i", "localhost,", "-c", "local", str(playbook)),
+            # modules (python_service's fact gathering) run with the controller's Python
+            *("-e", f"ansible_python_interpreter={sys.executable}"),
+        ]
     )
     out = proc.stdout + proc.stderr
     assert proc.returncode != 0, out
