@@ -19,8 +19,7 @@ VENV_BIN = Path(sys.executable).parent
 def phase(item: pytest.Item) -> str:
     """Where a test's time goes: unit, lint, molecule <role>, or the replica's."""
     if item.get_closest_marker("molecule"):
-        role = getattr(item, "callspec", None)
-        return f"molecule {role.params['role']}" if role else "molecule"
+        return f"molecule, {os.environ.get('MLOPS_MOLECULE_PARALLEL', '2')} at once (wall clock)"
     if item.get_closest_marker("replica"):
         return "replica (converge + end-to-end)"
     return "lint" if item.get_closest_marker("lint") else "unit"
@@ -45,6 +44,8 @@ _PHASE: dict[str, str] = {}
 _SECONDS: dict[str, float] = {}
 # Time spent making what the containers need (the wheelhouse, the image), by the fixture.
 _PREPARED: dict[str, float] = {}
+# Steps timed by the tests themselves (each molecule scenario's own run), shown apart.
+STEPS: dict[str, float] = {}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -61,7 +62,9 @@ def pytest_terminal_summary(terminalreporter) -> None:
         return
     terminalreporter.section("time per phase")
     for kind, seconds in totals.items():
-        terminalreporter.write_line(f"{kind:40} {seconds:7.0f} s")
+        terminalreporter.write_line(f"{kind:48} {seconds:7.0f} s")
+    for step, seconds in STEPS.items():
+        terminalreporter.write_line(f"  {step:46} {seconds:7.0f} s")
 
 
 def tool_env(**extra: str) -> dict[str, str]:

@@ -1,13 +1,26 @@
 """`molecule test` of every role: create, converge, idempotence, verify, destroy."""
 
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
 import pytest
 
 from local import podman
-from tests.conftest import REPO, VENV_BIN, run
+from tests.conftest import REPO, STEPS, VENV_BIN, run
 
 ROLES = sorted(
     p.parent.parent.parent.name for p in REPO.glob("roles/*/molecule/default/molecule.yml")
 )
+# Scenarios that run at once. Each spends much of its time waiting on apt, systemd and its
+# services' start-up, so two overlap well on two cores (each has its own container, network
+# and molecule state).
+PARALLEL = int(os.environ.get("MLOPS_MOLECULE_PARALLEL", "2"))
+# The longest first, so the last to finish is a short one (measured, minutes on 2 cores).
+LONGEST_FIRST = ["airflow", "mlflow", "model_api", "dashboard", "postgresql", "object_store"]
 
 
 def test_every_role_has_a_scenario():
@@ -15,11 +28,32 @@ def test_every_role_has_a_scenario():
     assert roles == ROLES
 
 
-@pytest.mark.molecule
-@pytest.mark.parametrize("role", ROLES)
-def test_molecule(role, host_image):
+def molecule_test(role: str) -> subprocess.CompletedProcess[str]:
     # A container left by an interrupted run would make molecule's first destroy fail.
     podman.remove_container(f"molecule-{role}")
+    started = time.monotonic()
     proc = run([str(VENV_BIN / "molecule"), "test"], cwd=REPO / "roles" / role, MOLECULE_ROLE=role)
+    STEPS[f"molecule {role}"] = time.monotonic() - started
+    return proc
+
+
+@pytest.fixture(scope="module")
+def scenarios(request, host_image) -> dict[str, Future]:
+    """The selected roles' scenarios, started together on PARALLEL workers when the first
+    one is needed; each test then waits for its own role's result."""
+    selected = {
+        item.callspec.params["role"]
+        for item in request.session.items
+        if item.originalname == "test_molecule" and hasattr(item, "callspec")
+    }
+    order = sorted(selected, key=lambda r: LONGEST_FIRST.index(r) if r in LONGEST_FIRST else 99)
+    with ThreadPoolExecutor(max_workers=PARALLEL, thread_name_prefix="molecule") as pool:
+        yield {role: pool.submit(molecule_test, role) for role in order}
+
+
+@pytest.mark.molecule
+@pytest.mark.parametrize("role", ROLES)
+def test_molecule(role, scenarios):
+    proc = scenarios[role].result()
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-6000:]
     assert "changed=0" in proc.stdout + proc.stderr  # the idempotence run
