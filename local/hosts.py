@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from local import podman, wheelhouse
 from local.config import IMAGE, IMAGE_LABEL, REPLICA_LABEL, SPEC_LABEL, SSH_USER, Host, Replica
@@ -248,11 +249,17 @@ def ssh_options(replica: Replica) -> list[str]:
 
 def remove(replica: Replica, purge: bool) -> None:
     """Remove the hosts and the network; with purge, their data volumes too."""
-    for host in replica.hosts:
+
+    def remove_host(host: Host) -> None:
+        # each host's systemd takes up to podman's stop timeout to shut down: all at once
         name = replica.container(host)
         if podman.exists("container", name):
             podman.remove_container(name)
             print(f"host {host.name}: removed")
+
+    with ThreadPoolExecutor(max_workers=len(replica.hosts) or 1) as pool:
+        list(pool.map(remove_host, replica.hosts))
+    for host in replica.hosts:
         if purge:
             for suffix in host.volumes:
                 vol = replica.volume(host, suffix)

@@ -18,8 +18,9 @@ VENV_BIN = Path(sys.executable).parent
 
 # molecule scenarios that run at once. Each spends most of its time waiting on apt, systemd
 # and its services' start-up: two at once took the phase from 1,596 s to 769 s on 2 cores,
-# each scenario within 10 % of its time alone.
-MOLECULE_PARALLEL = int(os.environ.get("MLOPS_MOLECULE_PARALLEL", "3"))
+# each scenario within 10 % of its time alone; three at once were no faster (727 s, airflow's
+# scenario 525 s instead of 353 s).
+MOLECULE_PARALLEL = int(os.environ.get("MLOPS_MOLECULE_PARALLEL", "2"))
 
 
 def phase(item: pytest.Item) -> str:
