@@ -7,8 +7,9 @@ import os
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
-from local import config, hosts, image, inventory, locks, podman, secrets, wheelhouse
+from local import config, hosts, image, inventory, locks, podman, secrets, tls, wheelhouse
 
 
 def up(replica: config.Replica) -> None:
@@ -24,10 +25,11 @@ def up(replica: config.Replica) -> None:
     if generated:
         print(f"secrets: generated {len(generated)} new value(s) in {replica.secrets_file}")
     public_key = hosts.ensure_ssh_key(replica)
-    fingerprint = image.ensure()
+    tls.ensure(replica.tls_dir, replica.name, servers(replica))
+    fingerprints = image.ensure_all({h.debian for h in replica.hosts})
     wheelhouse.ensure()
     hosts.ensure_network(replica)
-    done = {h.name: hosts.ensure_host(replica, h, fingerprint) for h in replica.hosts}
+    done = {h.name: hosts.ensure_host(replica, h, fingerprints[h.debian]) for h in replica.hosts}
     with ThreadPoolExecutor(max_workers=len(replica.hosts)) as pool:
         list(pool.map(lambda h: hosts.wait_booted(replica, h), replica.hosts))
     lines = []
@@ -44,6 +46,10 @@ def up(replica: config.Replica) -> None:
         f"({', '.join(f'{name} {what}' for name, what in done.items())}) in {took:.1f}s; "
         f"inventory {path}"
     )
+
+
+def servers(replica: config.Replica) -> list[tls.Server]:
+    return [tls.Server(h.name, replica.ip(h)) for h in replica.hosts]
 
 
 def status(replica: config.Replica) -> int:
@@ -96,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     lock = sub.add_parser("locks", help="re-resolve the services' locks whose pins changed")
     lock.add_argument("--check", action="store_true", help="only list stale locks; fail if any")
     sub.add_parser("wheelhouse", help="download the locked wheels the cache lacks")
+    cert = sub.add_parser("tls", help="a CA and server certificates in a directory (molecule)")
+    cert.add_argument("directory", type=Path)
+    cert.add_argument("servers", nargs="+", metavar="NAME=ADDRESS")
     args = parser.parse_args(argv)
     replica = config.from_env()
     try:
@@ -113,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
             return locks.main(check=args.check)
         elif args.command == "wheelhouse":
             print(f"wheelhouse: {wheelhouse.ensure()}")
+        elif args.command == "tls":
+            pairs = [s.partition("=") for s in args.servers]
+            tls.ensure(args.directory, "molecule", [tls.Server(n, a) for n, _, a in pairs])
     except podman.PodmanError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

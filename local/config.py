@@ -10,7 +10,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 CONTAINERS_CONF = Path(__file__).resolve().parent / "containers.conf"
-IMAGE = "localhost/mlops-debian:12"
+# Debian releases the hosts run, by major version. The database host runs 13: its PostgreSQL
+# (17) is the major of RDS's engine_version (terraform/modules/database), which Debian 12
+# (15) does not ship; the other hosts stay on 12, whose Python 3.11 the locks are made for.
+RELEASES = {12: "bookworm", 13: "trixie"}
 IMAGE_LABEL = "org.mlops-platform.image-inputs"
 REPLICA_LABEL = "org.mlops-platform.replica"
 SPEC_LABEL = "org.mlops-platform.spec"
@@ -28,6 +31,18 @@ class Host:
     octet: int
     # volume suffix -> mount point; these survive `down` and go with `down --purge`
     volumes: dict[str, str] = field(default_factory=dict)
+    debian: int = 12
+
+    @property
+    def image(self) -> str:
+        return image_name(self.debian)
+
+
+def image_name(release: int) -> str:
+    """The local image of a Debian release, e.g. localhost/mlops-debian:12."""
+    if release not in RELEASES:
+        raise ValueError(f"Debian {release}: not one of the releases {sorted(RELEASES)}")
+    return f"localhost/mlops-debian:{release}"
 
 
 HOSTS: tuple[Host, ...] = (
@@ -39,6 +54,7 @@ HOSTS: tuple[Host, ...] = (
         ("database",),
         21,
         {"pg-etc": "/etc/postgresql", "pg-data": "/var/lib/postgresql"},
+        debian=13,
     ),
     Host("s3", ("object_store",), 22, {"seaweedfs": "/var/lib/seaweedfs"}),
 )
@@ -97,6 +113,11 @@ class Replica:
     @property
     def ssh_key(self) -> Path:
         return self.state_dir / "id_ed25519"
+
+    @property
+    def tls_dir(self) -> Path:
+        """The replica's CA and its hosts' certificates (local/tls.py)."""
+        return self.state_dir / "tls"
 
     @property
     def known_hosts(self) -> Path:

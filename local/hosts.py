@@ -10,7 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from local import podman, wheelhouse
-from local.config import IMAGE, IMAGE_LABEL, REPLICA_LABEL, SPEC_LABEL, SSH_USER, Host, Replica
+from local.config import IMAGE_LABEL, REPLICA_LABEL, SPEC_LABEL, SSH_USER, Host, Replica
 
 BOOT_TIMEOUT = 90.0
 
@@ -123,7 +123,7 @@ def _run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
         args += ["--volume", f"{replica.volume(host, suffix)}:{mount}"]
     # the controller's wheelhouse, read-only: the virtualenvs install from it (no index)
     args += ["--volume", f"{wheelhouse.path()}:{wheelhouse.MOUNT}:ro"]
-    return [*args, IMAGE]
+    return [*args, host.image]
 
 
 def ensure_host(replica: Replica, host: Host, fingerprint: str) -> str:

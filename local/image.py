@@ -1,6 +1,8 @@
-"""Build the hosts' Debian 12 image from scratch: debootstrap, customise, `podman import`.
+"""Build the hosts' Debian images from scratch: debootstrap, customise, `podman import`.
 
-No registry is involved. The debootstrap tree (the slow, download-heavy part, ~45 s) is cached
+One image per Debian release a host runs (config.RELEASES): 12 for most hosts, 13 for the
+database host, whose PostgreSQL major must be RDS's (17). No registry is involved. The
+debootstrap tree (the slow, download-heavy part, ~45 s) is cached
 as a tarball under ~/.cache/mlops-platform; the customisation is cheap and redone whenever its
 inputs change, which the image's label records.
 """
@@ -14,12 +16,12 @@ import re
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from local import podman
-from local.config import IMAGE, IMAGE_LABEL, SSH_USER, cache_dir
+from local.config import IMAGE_LABEL, RELEASES, SSH_USER, cache_dir, image_name
 
-SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
 SECURITY_MIRROR = "http://deb.debian.org/debian-security"
 PACKAGES = (
@@ -40,11 +42,6 @@ PIP_KEYS = ("index-url", "extra-index-url", "trusted-host", "timeout", "retries"
 PEM = re.compile(rb"-----BEGIN CERTIFICATE-----\s.+?-----END CERTIFICATE-----", re.DOTALL)
 
 FILES: dict[str, str] = {
-    "etc/apt/sources.list": (
-        f"deb {MIRROR} {SUITE} main\n"
-        f"deb {MIRROR} {SUITE}-updates main\n"
-        f"deb {SECURITY_MIRROR} {SUITE}-security main\n"
-    ),
     f"etc/sudoers.d/90-{SSH_USER}": f"{SSH_USER} ALL=(ALL) NOPASSWD:ALL\n",
     # Each host makes its own SSH host keys at first boot instead of sharing the image's.
     "etc/systemd/system/ssh.service.d/10-host-keys.conf": (
@@ -58,10 +55,19 @@ FILES: dict[str, str] = {
 }
 
 
-def base_tarball() -> Path:
-    """The debootstrap tree as a tarball, built once per package list and reused."""
-    key = hashlib.sha256("\n".join((SUITE, MIRROR, *PACKAGES)).encode()).hexdigest()[:12]
-    path = cache_dir() / "images" / f"debian-{SUITE}-minbase-{key}.tar"
+def sources_list(suite: str) -> str:
+    return (
+        f"deb {MIRROR} {suite} main\n"
+        f"deb {MIRROR} {suite}-updates main\n"
+        f"deb {SECURITY_MIRROR} {suite}-security main\n"
+    )
+
+
+def base_tarball(release: int) -> Path:
+    """The debootstrap tree as a tarball, built once per release and package list, reused."""
+    suite = RELEASES[release]
+    key = hashlib.sha256("\n".join((suite, MIRROR, *PACKAGES)).encode()).hexdigest()[:12]
+    path = cache_dir() / "images" / f"debian-{suite}-minbase-{key}.tar"
     if path.exists():
         return path
     if shutil.which("debootstrap") is None:
@@ -69,13 +75,13 @@ def base_tarball() -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as tmp:
         root = Path(tmp) / "rootfs"
-        print(f"image: debootstrap {SUITE} into the cache (about a minute, once)", flush=True)
+        print(f"image: debootstrap {suite} into the cache (about a minute, once)", flush=True)
         subprocess.run(
             [
                 "debootstrap",
                 "--variant=minbase",
                 f"--include={','.join(PACKAGES)}",
-                SUITE,
+                suite,
                 str(root),
                 MIRROR,
             ],
@@ -118,13 +124,14 @@ def pip_conf(controller_conf: str, env: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def inputs() -> dict[str, bytes]:
+def inputs(release: int) -> dict[str, bytes]:
     """Everything that goes into the image besides the cached tree, by name."""
     data = {name: content.encode() for name, content in FILES.items()}
+    data["etc/apt/sources.list"] = sources_list(RELEASES[release]).encode()
     data["ca-bundle"] = CONTROLLER_CA_BUNDLE.read_bytes() if CONTROLLER_CA_BUNDLE.exists() else b""
     pip = CONTROLLER_PIP_CONF.read_text() if CONTROLLER_PIP_CONF.exists() else ""
     data["etc/pip.conf"] = pip_conf(pip, dict(os.environ)).encode()
-    data["packages"] = "\n".join((SUITE, MIRROR, *PACKAGES)).encode()
+    data["packages"] = "\n".join((RELEASES[release], MIRROR, *PACKAGES)).encode()
     data["customise"] = Path(__file__).read_bytes()
     return data
 
@@ -136,8 +143,8 @@ def fingerprint(data: dict[str, bytes]) -> str:
     return digest.hexdigest()[:16]
 
 
-def current_fingerprint() -> str | None:
-    info = podman.inspect("image", IMAGE)
+def current_fingerprint(release: int) -> str | None:
+    info = podman.inspect("image", image_name(release))
     if not info:
         return None
     return ((info.get("Config") or {}).get("Labels") or {}).get(IMAGE_LABEL)
@@ -145,10 +152,10 @@ def current_fingerprint() -> str | None:
 
 def customise(root: Path, data: dict[str, bytes]) -> None:
     """Turn the debootstrap tree into a host: login user, sudo, SSH, apt, the controller's CAs."""
-    for name, content in FILES.items():
+    for name in (*FILES, "etc/apt/sources.list"):
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content)
+        path.write_bytes(data[name])
     (root / f"etc/sudoers.d/90-{SSH_USER}").chmod(0o440)
     (root / "etc/pip.conf").write_bytes(data["etc/pip.conf"])
     for key in root.glob("etc/ssh/ssh_host_*"):
@@ -180,14 +187,21 @@ def customise(root: Path, data: dict[str, bytes]) -> None:
         (root / leftover).unlink(missing_ok=True)
 
 
-def ensure() -> str:
+def ensure_all(releases: set[int]) -> dict[int, str]:
+    """Build the image of each release (at once: debootstrap mostly waits on the mirror);
+    return their fingerprints by release."""
+    with ThreadPoolExecutor(max_workers=len(releases)) as pool:
+        return dict(zip(sorted(releases), pool.map(ensure, sorted(releases)), strict=True))
+
+
+def ensure(release: int) -> str:
     """Build the image unless one with the same inputs exists; return its fingerprint."""
-    data = inputs()
+    data = inputs(release)
     wanted = fingerprint(data)
-    if current_fingerprint() == wanted:
+    if current_fingerprint(release) == wanted:
         return wanted
-    tarball = base_tarball()
-    print(f"image: building {IMAGE} ({wanted})", flush=True)
+    tarball = base_tarball(release)
+    print(f"image: building {image_name(release)} ({wanted})", flush=True)
     with tempfile.TemporaryDirectory(dir=tarball.parent) as tmp:
         root = Path(tmp) / "rootfs"
         root.mkdir()
@@ -208,6 +222,6 @@ def ensure() -> str:
             "--change",
             f"LABEL {IMAGE_LABEL}={wanted}",
             str(out),
-            IMAGE,
+            image_name(release),
         )
     return wanted

@@ -31,6 +31,7 @@ def render(replica: Replica) -> dict:
                 "platform_environment": "local",
                 "platform_replica": replica.name,
                 "platform_network_cidr": replica.network_cidr,
+                "platform_tls_dir": str(replica.tls_dir),
             },
             "children": groups,
         }

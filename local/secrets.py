@@ -29,6 +29,7 @@ def _fernet_key() -> str:
 
 
 GENERATORS: dict[str, Callable[[], str]] = {
+    "secret_db_master_password": _token,
     "secret_db_password_mlflow": _token,
     "secret_db_password_airflow": _token,
     "secret_s3_access_key": _access_key,

@@ -111,13 +111,13 @@ def mlflow_store(tmp_path_factory: pytest.TempPathFactory, request: pytest.Fixtu
 
 
 @pytest.fixture(scope="session")
-def host_image() -> str:
-    """The hosts' image and the wheelhouse they install from, made (or found up to date)
-    once per session."""
+def host_image() -> dict[int, str]:
+    """The hosts' images (by Debian release) and the wheelhouse they install from, made (or
+    found up to date) once per session."""
     started = time.monotonic()
     wheelhouse.ensure()
     _PREPARED["wheelhouse"] = time.monotonic() - started
     started = time.monotonic()
-    fingerprint = image.ensure()
-    _PREPARED["hosts' image"] = time.monotonic() - started
-    return fingerprint
+    fingerprints = image.ensure_all(set(config.RELEASES))
+    _PREPARED["hosts' images"] = time.monotonic() - started
+    return fingerprints

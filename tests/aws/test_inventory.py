@@ -156,9 +156,8 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
         "mlflow_s3_endpoint_url",
         "mlflow_s3_access_key",
         "mlflow_allowed_hosts",
-        "postgresql_login_user",
-        "postgresql_login_password",
-        "postgresql_service_roles",
+        "platform_database_master",
+        "platform_database_passwords",
         "platform_mlflow_url",
     ]
     airflow = "hostvars[groups['airflow'][0]]"
@@ -196,13 +195,12 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
     assert outputs["terraform_outputs"]["alb_dns_name"] in got["mlflow_allowed_hosts"]
     assert "mlflow.example.org" in got["mlflow_allowed_hosts"]
     assert mlflow_ip in got["mlflow_allowed_hosts"]
-    assert got["postgresql_login_user"] == "mlops_admin"
-    assert got["postgresql_login_password"] == "master-pw"
+    assert got["platform_database_master"] == {"username": "mlops_admin", "password": "master-pw"}
     ssm = fake_aws.client("ssm")
     mlflow_pw = ssm.get_parameter(
         Name=f"/{PROJECT}/staging/secret_db_password_mlflow", WithDecryption=True
     )["Parameter"]["Value"]
-    roles = {role["name"]: role["password"] for role in got["postgresql_service_roles"]}
+    roles = got["platform_database_passwords"]
     assert roles["mlflow"] == mlflow_pw
     assert set(roles) == {"mlflow", "airflow"}
     assert roles["airflow"] not in ("", mlflow_pw)

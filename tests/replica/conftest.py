@@ -8,6 +8,7 @@ import re
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import psycopg2
@@ -24,8 +25,7 @@ from tests.conftest import REPO, VENV_BIN, run
 def replica(tmp_path_factory, host_image):
     base = tmp_path_factory.mktemp("replica")
     inv = base / "inventory"
-    inv.mkdir()
-    (inv / "group_vars").symlink_to(REPO / "inventories" / "local" / "group_vars")
+    link_group_vars(REPO / "inventories" / "local" / "group_vars", inv / "group_vars")
     rep = config.Replica(
         name="mlops-test", subnet="10.89.61.0/24", state_dir=base / "state", inventory_dir=inv
     )
@@ -33,6 +33,17 @@ def replica(tmp_path_factory, host_image):
     up(rep)
     yield rep
     hosts.remove(rep, purge=True)
+
+
+def link_group_vars(source: Path, target: Path) -> None:
+    """The local inventory's group_vars, file by file, without its secrets: the test replica
+    generates its own (and rotates them) without touching the ones `make up` uses."""
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.is_dir():
+            link_group_vars(path, target / path.name)
+        elif path.name != "secrets.yml" and path.suffix == ".yml":
+            (target / path.name).symlink_to(path)
 
 
 def playbook(replica: config.Replica) -> str:
@@ -89,6 +100,9 @@ def pg(replica, secrets, role="mlflow"):
         user=role,
         password=secrets[f"secret_db_password_{role}"],
         connect_timeout=5,
+        # as the services connect: TLS, the certificate checked against the replica's CA
+        sslmode="verify-full",
+        sslrootcert=str(replica.tls_dir / "ca.crt"),
     )
 
 

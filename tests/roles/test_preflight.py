@@ -10,6 +10,12 @@ from tests.conftest import REPO, VENV_BIN, run
 GOOD = {
     "postgresql": {
         "postgresql_allowed_cidrs": ["10.0.0.0/24"],
+        "postgresql_master_password": "m" * 24,
+    },
+    "postgresql/schemas": {
+        "postgresql_login_host": "db.internal",
+        "postgresql_login_password": "m" * 24,
+        "postgresql_login_ca_cert": "/etc/ssl/mlops/database.pem",
         "postgresql_service_roles": [{"name": "mlflow", "password": "x" * 24}],
     },
     "object_store": {
@@ -21,12 +27,14 @@ GOOD = {
     "mlflow": {
         "mlflow_db_host": "db.internal",
         "mlflow_db_password": "d" * 20,
+        "mlflow_db_ca_file": "/etc/ssl/mlops/database.pem",
         "mlflow_admin_password": "a" * 16,
         "mlflow_flask_secret_key": "f" * 32,
     },
     "airflow": {
         "airflow_db_host": "db.internal",
         "airflow_db_password": "d" * 20,
+        "airflow_db_ca_file": "/etc/ssl/mlops/database.pem",
         "airflow_fernet_key": "8Jm9-7w9mZbqvB8a0C8kHc3Q0tq4qQyq3y1aQ6fKkVg=",
         "airflow_jwt_secret": "j" * 40,
         "airflow_api_secret_key": "k" * 30,
@@ -55,25 +63,37 @@ GOOD = {
     },
 }
 CASES = [
-    ("postgresql", {"postgresql_service_roles": None}, "postgresql_service_roles"),
+    ("postgresql", {"postgresql_master_password": None}, "postgresql_master_password"),
+    ("postgresql", {"postgresql_master_password": "short"}, "postgresql_master_password"),
+    ("postgresql", {"postgresql_master_user": "postgres"}, "postgresql_master_user"),
     ("postgresql", {"postgresql_allowed_cidrs": ["0.0.0.0/0"]}, "postgresql_allowed_cidrs"),
     ("postgresql", {"postgresql_allowed_cidrs": ["not-a-cidr"]}, "postgresql_allowed_cidrs"),
+    ("postgresql", {"postgresql_ssl_cert": "-----BEGIN CERTIFICATE-----"}, "postgresql_ssl_cert"),
+    ("postgresql", {"postgresql_auth_method": "trust"}, "postgresql_auth_method"),
+    ("postgresql", {"postgresql_log_statement": "everything"}, "postgresql_log_statement"),
+    ("postgresql/schemas", {"postgresql_service_roles": None}, "postgresql_service_roles"),
     (
-        "postgresql",
+        "postgresql/schemas",
         {"postgresql_service_roles": [{"name": "mlflow", "password": "short"}]},
         "postgresql_service_roles",
     ),
-    ("postgresql", {"postgresql_auth_method": "trust"}, "postgresql_auth_method"),
+    ("postgresql/schemas", {"postgresql_login_host": ""}, "postgresql_login_host"),
+    ("postgresql/schemas", {"postgresql_login_ca_cert": ""}, "postgresql_login_ca_cert"),
+    ("postgresql/schemas", {"postgresql_login_ssl_mode": "prefer"}, "postgresql_login_ssl_mode"),
     ("object_store", {"object_store_access_key": None}, "object_store_access_key"),
     ("object_store", {"object_store_buckets": ["Bad_Bucket"]}, "object_store_buckets"),
     ("object_store", {"object_store_s3_port": 80}, "object_store_s3_port"),
     ("common", {"common_timezone": "Not a zone!"}, "common_timezone"),
+    ("common", {"common_ca_bundles": {"database": "not a certificate"}}, "common_ca_bundles"),
     ("common", {"common_journald_system_max_use": "lots"}, "common_journald_system_max_use"),
     ("mlflow", {"mlflow_admin_password": "password1234"}, "mlflow_admin_password"),
     ("mlflow", {"mlflow_artifacts_destination": "file:///tmp"}, "mlflow_artifacts_destination"),
     ("mlflow", {"mlflow_workers": 0}, "mlflow_workers"),
+    ("mlflow", {"mlflow_db_sslmode": "disable"}, "mlflow_db_sslmode"),
+    ("mlflow", {"mlflow_db_ca_file": ""}, "mlflow_db_ca_file"),
     ("airflow", {"airflow_fernet_key": "not-a-fernet-key"}, "airflow_fernet_key"),
     ("airflow", {"airflow_executor": "KubernetesExecutor"}, "airflow_executor"),
+    ("airflow", {"airflow_db_ca_file": "relative/ca.pem"}, "airflow_db_ca_file"),
     ("airflow", {"airflow_dags_bucket": "Bad_Bucket"}, "airflow_dags_bucket"),
     (
         "airflow",
@@ -101,15 +121,19 @@ CASES = [
 
 @pytest.mark.parametrize(("role", "bad", "name"), CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
 def test_bad_input_fails_in_preflight_naming_the_variable(tmp_path, role, bad, name):
+    """`role/entry` names another entry point, whose checks are in preflight_<entry>.yml."""
     variables = {**GOOD[role], **bad}
+    role, _, entry = role.partition("/")
+    checks = f"preflight_{entry}" if entry else "preflight"
+    run_from = f"\n        tasks_from: {entry}" if entry else ""
     variables = {k: v for k, v in variables.items() if v is not None}
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
         f"    - ansible.builtin.include_role:\n        name: {role}\n"
-        f"        tasks_from: preflight\n      vars: {json.dumps(variables)}\n"
-        # a role run through its main entry point validates its argument spec first
-        f"    - ansible.builtin.include_role:\n        name: {role}\n"
+        f"        tasks_from: {checks}\n      vars: {json.dumps(variables)}\n"
+        # a role run through an entry point validates its argument spec first
+        f"    - ansible.builtin.include_role:\n        name: {role}{run_from}\n"
         f"      vars: {json.dumps(variables)}\n"
         "    - ansible.builtin.fail:\n        msg: preflight let bad input through\n"
     )
