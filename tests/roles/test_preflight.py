@@ -72,6 +72,12 @@ CASES = [
     ("mlflow", {"mlflow_admin_password": "password1234"}, "mlflow_admin_password"),
     ("mlflow", {"mlflow_artifacts_destination": "file:///tmp"}, "mlflow_artifacts_destination"),
     ("mlflow", {"mlflow_workers": 0}, "mlflow_workers"),
+    (
+        "mlflow",
+        {"mlflow_cors_allowed_origins": ["https://mlflow.example.org/"]},
+        "mlflow_cors_allowed_origins",
+    ),
+    ("mlflow", {"mlflow_cors_allowed_origins": ["*"]}, "mlflow_cors_allowed_origins"),
     ("airflow", {"airflow_fernet_key": "not-a-fernet-key"}, "airflow_fernet_key"),
     ("airflow", {"airflow_executor": "KubernetesExecutor"}, "airflow_executor"),
     ("airflow", {"airflow_dags_bucket": "Bad_Bucket"}, "airflow_dags_bucket"),
