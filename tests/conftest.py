@@ -35,18 +35,23 @@ def phase(item: pytest.Item) -> str:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Containers last, one kind at a time: the molecule scenarios, then the end-to-end
     replica, whose session fixture is removed right after its last test instead of idling
-    through the rest of the run. The dashboard's pages come last of all, once the workload
-    tests have produced runs, models and DAG runs for them to show."""
+    through the rest of the run. The web UIs' pages (MLflow's and Airflow's, then the
+    dashboard's) come last of all, once the workload tests have produced runs, models and
+    DAG runs for them to show. The secrets' rotation and log scan end the run: they change
+    passwords the tests before them log in with."""
 
-    def order(item: pytest.Item) -> tuple[int, bool]:
+    def order(item: pytest.Item) -> tuple[int, int]:
         kind = phase(item)
         rank = 2 if kind.startswith("replica") else 1 if kind.startswith("molecule") else 0
-        return rank, item.path.name == "test_dashboard.py"
+        name = item.path.name
+        return rank, _LAST.index(name) + 1 if name in _LAST else 0
 
     items.sort(key=order)
     _PHASE.update({item.nodeid: phase(item) for item in items})
 
 
+# The replica's tests that run after all its others, in this order.
+_LAST = ["test_web_uis.py", "test_dashboard.py", "test_secrets.py"]
 _PHASE: dict[str, str] = {}
 _SECONDS: dict[str, float] = {}
 # Time spent making what the containers need (the wheelhouse, the image), by the fixture.

@@ -13,14 +13,13 @@ import yaml
 
 from local import config
 from tests.conftest import REPO
-from tests.terraform.contracts import load_module
+from tests.terraform.contracts import variable_default
 
 
 def rds_major() -> int:
     """The default engine_version of terraform/modules/database."""
-    variables = load_module(REPO / "terraform" / "modules" / "database")["variable"]
-    (engine,) = [v["engine_version"] for v in variables if "engine_version" in v]
-    return int(str(engine["default"]).split(".")[0])
+    engine = variable_default(REPO / "terraform" / "modules" / "database", "engine_version")
+    return int(str(engine).split(".")[0])
 
 
 def database_host() -> config.Host:

@@ -49,8 +49,17 @@ def test_host_spec_follows_every_run_argument():
     a, b = Replica(name="x"), Replica(name="x", subnet="10.1.3.0/24")
     rds = next(h for h in a.hosts if h.name == "rds")
     args = hosts.run_args(a, rds, "img1")
-    assert args[-1] == "localhost/mlops-debian:12"
+    assert args[-1] == "localhost/mlops-debian:13"  # the database host: RDS's PostgreSQL major
     assert f"org.mlops-platform.spec={hosts.spec(a, rds, 'img1')}" in args
     assert "x-rds-pg-data:/var/lib/postgresql" in args
     assert hosts.spec(a, rds, "img1") != hosts.spec(a, rds, "img2")
     assert hosts.spec(a, rds, "img1") != hosts.spec(b, rds, "img1")
+
+
+def test_only_the_database_host_runs_debian_13():
+    from local.config import HOSTS, image_name
+
+    assert {h.name: h.debian for h in HOSTS if h.debian != 12} == {"rds": 13}
+    assert image_name(12) == "localhost/mlops-debian:12"
+    with pytest.raises(ValueError, match="Debian 11"):
+        image_name(11)

@@ -38,3 +38,10 @@ def test_fingerprint_changes_with_any_input():
     assert image.fingerprint(base) == image.fingerprint(dict(reversed(base.items())))
     assert image.fingerprint(base) != image.fingerprint({**base, "b": b"3"})
     assert image.fingerprint(base) != image.fingerprint({**base, "c": b""})
+
+
+def test_each_release_gets_its_own_sources_and_fingerprint():
+    twelve, thirteen = image.inputs(12), image.inputs(13)
+    assert b"bookworm-security" in twelve["etc/apt/sources.list"]
+    assert b"trixie-security" in thirteen["etc/apt/sources.list"]
+    assert image.fingerprint(twelve) != image.fingerprint(thirteen)

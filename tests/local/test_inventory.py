@@ -15,6 +15,7 @@ def test_inventory_has_the_aws_groups_and_the_stand_ins(tmp_path):
     assert children["database"]["hosts"] == {"rds": {"ansible_host": "10.7.7.21"}}
     assert children["object_store"]["hosts"] == {"s3": {"ansible_host": "10.7.7.22"}}
     assert data["all"]["vars"]["platform_network_cidr"] == "10.7.7.0/24"
+    assert data["all"]["vars"]["platform_tls_dir"].endswith("/tls")
     assert data["all"]["vars"]["ansible_user"] == "admin"
     assert str(tmp_path / "s" / "known_hosts") in data["all"]["vars"]["ansible_ssh_common_args"]
     assert "StrictHostKeyChecking=yes" in data["all"]["vars"]["ansible_ssh_common_args"]

@@ -19,6 +19,7 @@ from botocore.config import Config
 from local import config, hosts
 from local.__main__ import up
 from tests.conftest import REPO, VENV_BIN, run
+from tests.replica.browser import chromium
 
 
 @pytest.fixture(scope="session")
@@ -181,3 +182,12 @@ def dashboard(converged, secrets) -> Dashboard:
         username="admin",
         password=secrets["secret_dashboard_password"],
     )
+
+
+@pytest.fixture(scope="module")
+def browser(converged):
+    """One Chromium per module, resolving the replica's host names (mlflow, airflow, app) to
+    their addresses as a user's DNS would: the host names are the origins the inventory
+    configures besides the addresses."""
+    with chromium({host.name: converged.ip(host) for host in converged.hosts}) as browser:
+        yield browser

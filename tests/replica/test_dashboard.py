@@ -2,7 +2,7 @@
 
 Each test logs in, opens one page through the navigation, checks what it shows and saves a
 full-page screenshot to docs/screenshots/ for the README. The `dashboard` fixture (url,
-username, password) comes from this directory's conftest.
+username, password) and the `browser` come from this directory's conftest.
 """
 
 from __future__ import annotations
@@ -11,45 +11,17 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.conftest import REPO
+from tests.replica.browser import VIEWPORT, new_page, save
 
 pytestmark = pytest.mark.replica
-
-SCREENSHOTS = REPO / "docs" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps calling Google's services.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-VIEWPORT = {"width": 1400, "height": 900}
-TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport=VIEWPORT)
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    yield page
-    context.close()
+    with new_page(browser) as page:
+        yield page
 
 
 def settle(page: Page) -> None:
@@ -65,8 +37,7 @@ def screenshot(page: Page, name: str) -> None:
     height = page.get_by_test_id("stMain").evaluate("main => main.scrollHeight")
     page.set_viewport_size({"width": VIEWPORT["width"], "height": max(height, VIEWPORT["height"])})
     page.wait_for_timeout(300)  # the charts redraw at the new size
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    save(page, name)
 
 
 def log_in(page: Page, dashboard, password: str | None = None, path: str = "") -> None:

@@ -1,11 +1,11 @@
-"""The AWS path's database play (ansible/data.yml, `platform_database_managed`) against a
-server it reaches over TCP as a master user that is no superuser, as RDS's is.
+"""The database play (ansible/data.yml) as it runs against RDS, on the replica's database
+host, which is made as RDS makes an instance: PostgreSQL of RDS's major (engine_version), a
+master user that is no superuser, TCP over TLS only, DDL logged.
 
-The replica's PostgreSQL stands in for RDS: the test gives it such a master user
-(CREATEROLE, CREATEDB, password login over TLS from the network) and lets the play create a
-database, two service roles and their schemas from the mlflow host, as it does on AWS from
-the first MLflow instance. Names are the test's own, so the platform's roles are untouched;
-pg_hba.conf is restored afterwards, so later idempotence checks of site.yml still hold.
+site.yml already creates the platform's own database, roles and schemas this way; these
+tests run the same play again for a database and roles of their own, so they can check a
+first run, a second one, and a password changed behind the play's back, without touching
+the platform's. Everything is dropped at the end.
 """
 
 from __future__ import annotations
@@ -19,44 +19,20 @@ import pytest
 from local import podman
 from tests.conftest import VENV_BIN, run
 from tests.replica.conftest import ip, recap
+from tests.test_database_version import rds_major
 
 pytestmark = pytest.mark.replica
 
 DATABASE = "platform_check"
 ROLES = ("check_mlflow", "check_airflow")
-MASTER = "check_master"
-
-
-def rds(replica) -> str:
-    """The database host's container."""
-    return replica.container(next(h for h in replica.hosts if h.name == "rds"))
+MASTER = "mlops_admin"
 
 
 def psql(replica, sql: str) -> str:
-    """Run SQL on the database host as the postgres superuser (the test's own setup)."""
-    return podman.exec_(rds(replica), ["runuser", "-u", "postgres", "--", "psql", "-tAc", sql])
-
-
-@pytest.fixture(scope="module")
-def managed_server(converged):
-    """A master user like RDS's, allowed in over TCP; everything undone at the end."""
-    container = rds(converged)
-    hba = psql(converged, "SHOW hba_file").strip()
-    password = random.token_urlsafe(24)
-    psql(converged, f"CREATE ROLE {MASTER} LOGIN CREATEROLE CREATEDB PASSWORD '{password}'")
-    podman.exec_(container, ["cp", "-p", hba, f"{hba}.before-test"])
-    allow = (
-        f"hostssl all {MASTER} {converged.subnet} scram-sha-256\n"
-        f"hostssl {DATABASE} {','.join(ROLES)} {converged.subnet} scram-sha-256\n"
-    )
-    podman.exec_(container, ["tee", "-a", hba], input=allow.encode())
-    psql(converged, "SELECT pg_reload_conf()")
-    yield {"host": ip(converged, "rds"), "password": password}
-    podman.exec_(container, ["mv", f"{hba}.before-test", hba])
-    psql(converged, "SELECT pg_reload_conf()")
-    psql(converged, f"DROP DATABASE IF EXISTS {DATABASE}")
-    for role in (*ROLES, MASTER):
-        psql(converged, f"DROP ROLE IF EXISTS {role}")
+    """SQL on the database host as the postgres superuser (the test's own clean-up)."""
+    rds = next(h for h in replica.hosts if "database" in h.groups)
+    argv = ["runuser", "-u", "postgres", "--", "psql", "-tAc", sql]
+    return podman.exec_(replica.container(rds), argv)
 
 
 @pytest.fixture(scope="module")
@@ -64,17 +40,12 @@ def role_passwords() -> dict[str, str]:
     return {role: random.token_urlsafe(24) for role in ROLES}
 
 
-def database_play(replica, server, role_passwords, tmp_path) -> str:
-    extra = tmp_path / "managed-database.json"
+def database_play(replica, role_passwords, tmp_path) -> str:
+    extra = tmp_path / "check-database.json"
     extra.write_text(
         json.dumps(
             {
-                "platform_database_managed": True,
-                "postgresql_login_host": server["host"],
-                "postgresql_login_user": MASTER,
-                "postgresql_login_password": server["password"],
                 "postgresql_database": DATABASE,
-                "postgresql_port": 5432,
                 "postgresql_service_roles": [
                     {"name": name, "password": password}
                     for name, password in role_passwords.items()
@@ -94,31 +65,61 @@ def database_play(replica, server, role_passwords, tmp_path) -> str:
 
 
 @pytest.fixture(scope="module")
-def created(converged, managed_server, role_passwords, tmp_path_factory):
+def created(converged, role_passwords, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("managed-database")
-    first = database_play(converged, managed_server, role_passwords, tmp)
-    second = database_play(converged, managed_server, role_passwords, tmp)
-    return first, second
+    first = database_play(converged, role_passwords, tmp)
+    second = database_play(converged, role_passwords, tmp)
+    yield first, second
+    psql(converged, f"DROP DATABASE IF EXISTS {DATABASE}")
+    for role in ROLES:
+        psql(converged, f"DROP ROLE IF EXISTS {role}")
 
 
-def connect(server, role, password):
+def connect(replica, role, password, dbname=DATABASE):
+    """As the services connect: TLS, the certificate verified against the replica's CA."""
     return psycopg2.connect(
-        host=server["host"],
-        dbname=DATABASE,
+        host=ip(replica, "rds"),
+        dbname=dbname,
         user=role,
         password=password,
-        sslmode="require",
+        sslmode="verify-full",
+        sslrootcert=str(replica.tls_dir / "ca.crt"),
         connect_timeout=5,
     )
 
 
-def test_master_user_is_no_superuser(created, managed_server):
-    with connect(managed_server, MASTER, managed_server["password"]) as conn:
-        cur = conn.cursor()
-        cur.execute("SELECT rolsuper, rolcreaterole FROM pg_roles WHERE rolname = current_user")
-        assert cur.fetchone() == (False, True)
+def master(replica, secrets, dbname=DATABASE):
+    return connect(replica, MASTER, secrets["secret_db_master_password"], dbname)
+
+
+def test_server_runs_the_major_of_rds_engine_version(converged, secrets):
+    with master(converged, secrets, "postgres") as conn, conn.cursor() as cur:
+        cur.execute("SHOW server_version_num")
+        assert int(cur.fetchone()[0]) // 10000 == rds_major()
+
+
+def test_master_user_is_no_superuser_and_talks_tls(converged, secrets):
+    with master(converged, secrets, "postgres") as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT rolsuper, rolcreaterole, rolcreatedb FROM pg_roles WHERE rolname = current_user"
+        )
+        assert cur.fetchone() == (False, True, True)
         cur.execute("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         assert cur.fetchone() == (True,)
+        cur.execute("SHOW log_statement")
+        assert cur.fetchone() == ("ddl",)
+
+
+def test_plain_tcp_is_refused(converged, secrets):
+    with pytest.raises(psycopg2.OperationalError, match=r"no encryption|pg_hba\.conf"):
+        psycopg2.connect(
+            host=ip(converged, "rds"),
+            dbname="postgres",
+            user=MASTER,
+            password=secrets["secret_db_master_password"],
+            sslmode="disable",
+            connect_timeout=5,
+        )
 
 
 def test_play_creates_database_roles_and_schemas_then_changes_nothing(created):
@@ -127,10 +128,18 @@ def test_play_creates_database_roles_and_schemas_then_changes_nothing(created):
     assert recap(second) == {"mlflow": 0}, second[-3000:]
 
 
-def test_each_service_role_works_in_its_own_schema_only(created, managed_server, role_passwords):
+def test_master_user_may_act_as_the_roles_it_created(converged, created, secrets):
+    """PostgreSQL 16+ grants a role's creator ADMIN only; CREATE SCHEMA ... AUTHORIZATION
+    needs SET, finding the schema again needs INHERIT: the play grants both."""
+    with master(converged, secrets) as conn, conn.cursor() as cur:
+        for role in ROLES:
+            cur.execute("SELECT pg_has_role(%s, 'SET'), pg_has_role(%s, 'USAGE')", (role, role))
+            assert cur.fetchone() == (True, True)
+
+
+def test_each_service_role_works_in_its_own_schema_only(converged, created, role_passwords):
     mine, other = ROLES
-    with connect(managed_server, mine, role_passwords[mine]) as conn:
-        cur = conn.cursor()
+    with connect(converged, mine, role_passwords[mine]) as conn, conn.cursor() as cur:
         cur.execute("SELECT current_schema()")
         assert cur.fetchone() == (mine,)
         cur.execute("CREATE TABLE IF NOT EXISTS probe (id int)")  # lands in its schema
@@ -140,9 +149,8 @@ def test_each_service_role_works_in_its_own_schema_only(created, managed_server,
             cur.execute(f"CREATE TABLE {other}.intruder (id int)")
 
 
-def test_only_the_service_roles_may_connect(created, managed_server):
-    with connect(managed_server, MASTER, managed_server["password"]) as conn:
-        cur = conn.cursor()
+def test_only_the_service_roles_may_connect(converged, created, secrets):
+    with master(converged, secrets) as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT has_database_privilege('public', %s, 'CONNECT'),"
             " nspowner::regrole::text FROM pg_namespace WHERE nspname = %s",
@@ -155,15 +163,15 @@ def test_only_the_service_roles_may_connect(created, managed_server):
 
 
 def test_a_password_changed_on_the_server_is_set_again(
-    converged, created, managed_server, role_passwords, tmp_path
+    converged, created, role_passwords, tmp_path
 ):
     """The master user cannot read password hashes: the play logs in as each role and sets
     the password of a role that cannot, and only that."""
     role = ROLES[1]
     psql(converged, f"ALTER ROLE {role} PASSWORD '{random.token_urlsafe(24)}'")
     with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
-        connect(managed_server, role, role_passwords[role])
-    output = database_play(converged, managed_server, role_passwords, tmp_path)
+        connect(converged, role, role_passwords[role])
+    output = database_play(converged, role_passwords, tmp_path)
     assert recap(output) == {"mlflow": 1}, output[-3000:]  # that password, nothing else
     for name in ROLES:
-        connect(managed_server, name, role_passwords[name]).close()
+        connect(converged, name, role_passwords[name]).close()

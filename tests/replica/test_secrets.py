@@ -37,7 +37,9 @@ def host_logs(replica) -> dict[str, str]:
 
 
 def leaks(values: dict[str, str], texts: dict[str, str]) -> list[str]:
-    return [f"{name} in {where}" for name, v in values.items() for where, t in texts.items() if v in t]
+    return [
+        f"{name} in {where}" for name, v in values.items() for where, t in texts.items() if v in t
+    ]
 
 
 def mlflow_admin_status(replica, password: str) -> int:
@@ -89,7 +91,7 @@ def test_airflow_uses_its_rotated_database_password(converged, rotated):
 
     def healthy():
         url = f"http://{ip(converged, 'airflow')}:8080/api/v2/monitor/health"
-        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(url, timeout=10) as response:
             health = yaml.safe_load(response.read())
         assert health["metadatabase"]["status"] == "healthy", health
 

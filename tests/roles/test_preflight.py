@@ -91,6 +91,12 @@ CASES = [
     ("mlflow", {"mlflow_workers": 0}, "mlflow_workers"),
     ("mlflow", {"mlflow_db_sslmode": "disable"}, "mlflow_db_sslmode"),
     ("mlflow", {"mlflow_db_ca_file": ""}, "mlflow_db_ca_file"),
+    (
+        "mlflow",
+        {"mlflow_cors_allowed_origins": ["https://mlflow.example.org/"]},
+        "mlflow_cors_allowed_origins",
+    ),
+    ("mlflow", {"mlflow_cors_allowed_origins": ["*"]}, "mlflow_cors_allowed_origins"),
     ("airflow", {"airflow_fernet_key": "not-a-fernet-key"}, "airflow_fernet_key"),
     ("airflow", {"airflow_executor": "KubernetesExecutor"}, "airflow_executor"),
     ("airflow", {"airflow_db_ca_file": "relative/ca.pem"}, "airflow_db_ca_file"),

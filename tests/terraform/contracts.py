@@ -350,3 +350,180 @@ def secret_problems(root: Path, files: list[Path] | None = None) -> list[str]:
             if pattern.search(text):
                 problems.append(f"{relative}: {what}")
     return problems
+
+
+# --- blocks and references -------------------------------------------------------------------
+
+# A reference in an expression: a resource, a data source, a module output, a variable or a
+# local. `(?<![\w.])` keeps `data.aws_x.y` from also matching as a resource `aws_x.y`.
+_REFERENCE = re.compile(
+    r"(?<![\w.])("
+    r"data\.[a-z0-9_]+\.[A-Za-z0-9_-]+"
+    r"|module\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)?"
+    r"|var\.[A-Za-z0-9_]+"
+    r"|local\.[A-Za-z0-9_]+"
+    r"|(?:aws_[a-z0-9_]+|terraform_data)\.[A-Za-z0-9_-]+"
+    r")"
+)
+
+
+def references(expression) -> set[str]:
+    """Everything an expression (or a whole block body) refers to, e.g. `aws_route.private`,
+    `var.subnet_ids`, `module.network.private_subnet_ids`. Descriptions are prose: skipped."""
+    if isinstance(expression, dict):
+        return {
+            ref
+            for key, value in expression.items()
+            if key not in ("description", "error_message")
+            for ref in references(value)
+        }
+    if isinstance(expression, list):
+        return {ref for item in expression for ref in references(item)}
+    if isinstance(expression, str):
+        return set(_REFERENCE.findall(expression))
+    return set()
+
+
+def named_blocks(directory: Path, kind: str) -> dict[str, dict]:
+    """`variable`, `output`, `module` blocks of one module by name."""
+    merged: dict[str, dict] = {}
+    for block in load_module(directory).get(kind, []):
+        merged.update(block)
+    return merged
+
+
+def typed_blocks(directory: Path, kind: str) -> dict[str, dict]:
+    """`resource` or `data` blocks of one module by `type.name`."""
+    merged: dict[str, dict] = {}
+    for block in load_module(directory).get(kind, []):
+        for btype, named in block.items():
+            for name, body in named.items():
+                merged[f"{btype}.{name}"] = body
+    return merged
+
+
+def locals_of(directory: Path) -> dict:
+    return _locals(directory)
+
+
+def variable_default(directory: Path, name: str):
+    """The default of a variable of a module (python-hcl2 strips the quotes of strings)."""
+    return named_blocks(directory, "variable")[name].get("default")
+
+
+def _callers(modules_root: Path) -> dict[Path, list[tuple[Path, dict]]]:
+    """For each module directory: the (caller directory, module block) pairs that call it."""
+    callers: dict[Path, list[tuple[Path, dict]]] = {}
+    for directory in module_dirs(modules_root):
+        for body in named_blocks(directory, "module").values():
+            source = body.get("source", "")
+            if source.startswith("."):
+                child = (directory / source).resolve()
+                callers.setdefault(child, []).append((directory.resolve(), body))
+    return callers
+
+
+def dependencies(modules_root: Path, directory: Path, address: str) -> set[str]:
+    """What a resource waits for, as `<module dir>/<type.name>`: what it refers to (depends_on
+    included) in its module, the arguments its callers pass to the variables it reads, the
+    outputs of other modules those arguments name (their value and depends_on), and so on,
+    transitively. This is Terraform's ordering, computed from the source."""
+    callers = _callers(modules_root)
+    cache: dict[tuple[Path, str], dict] = {}
+
+    def blocks(directory: Path, kind: str) -> dict:
+        key = (directory, kind)
+        if key not in cache:
+            if kind in ("resource", "data"):
+                cache[key] = typed_blocks(directory, kind)
+            elif kind == "locals":
+                cache[key] = _locals(directory)
+            else:
+                cache[key] = named_blocks(directory, kind)
+        return cache[key]
+
+    found: set[str] = set()
+    seen: set[tuple[Path, str]] = set()
+    todo = [(directory.resolve(), address)]
+    while todo:
+        where, ref = todo.pop()
+        if (where, ref) in seen:
+            continue
+        seen.add((where, ref))
+        parts = ref.split(".")
+        if parts[0] == "var":
+            nexts = [
+                (caller, r)
+                for caller, call in callers.get(where, [])
+                for r in references(call.get(parts[1]))
+            ]
+        elif parts[0] == "local":
+            nexts = [(where, r) for r in references(blocks(where, "locals").get(parts[1]))]
+        elif parts[0] == "module":
+            call = blocks(where, "module").get(parts[1], {})
+            child = (where / call.get("source", ".")).resolve()
+            if len(parts) == 3:
+                output = blocks(child, "output").get(parts[2], {})
+                nexts = [(child, r) for r in references(output)]
+            else:  # depends_on = [module.x]: everything in it
+                nexts = [(child, r) for r in blocks(child, "resource")]
+        elif parts[0] == "data":
+            found.add(f"{where.name}/{ref}")
+            body = blocks(where, "data").get(f"{parts[1]}.{parts[2]}", {})
+            nexts = [(where, r) for r in references(body)]
+        else:
+            found.add(f"{where.name}/{ref}")
+            nexts = [(where, r) for r in references(blocks(where, "resource").get(ref, {}))]
+        todo.extend(nexts)
+    found.discard(f"{directory.resolve().name}/{address}")
+    return found
+
+
+# --- IAM policy documents --------------------------------------------------------------------
+
+
+def render(expression: str, values: dict[str, str]) -> str:
+    """An interpolated string with the given `${...}` expressions replaced by values; others
+    stay as they are (and then match nothing)."""
+    for expr, value in values.items():
+        expression = expression.replace("${" + expr + "}", value)
+    return expression
+
+
+def policy_statements(directory: Path, document: str) -> list[dict]:
+    """The statements of `data.aws_iam_policy_document.<document>` (effect Allow by default)."""
+    body = typed_blocks(directory, "data").get(f"aws_iam_policy_document.{document}", {})
+    statements = []
+    for statement in body.get("statement", []):
+        statements.append({"effect": "Allow", **statement})
+    for dynamic in body.get("dynamic", []):
+        for content in dynamic.get("statement", {}).get("content", []):
+            statements.append({"effect": "Allow", **content})
+    return statements
+
+
+def statement_conditions(statement: dict) -> dict[str, tuple[str, list]]:
+    """variable -> (test, values) of a statement's conditions."""
+    return {c["variable"]: (c["test"], c["values"]) for c in statement.get("condition", [])}
+
+
+def principals(statement: dict) -> set[tuple[str, str]]:
+    return {(p["type"], i) for p in statement.get("principals", []) for i in p["identifiers"]}
+
+
+def denies(
+    statements: list[dict], action: str, arn: str, values: dict[str, str] | None = None
+) -> bool:
+    """Whether an unconditional Deny statement covers the action on the ARN."""
+    import fnmatch
+
+    for statement in statements:
+        if statement.get("effect") != "Deny" or statement.get("condition"):
+            continue
+        actions = statement.get("actions", [])
+        resources = [render(r, values or {}) for r in statement.get("resources", [])]
+        if any(fnmatch.fnmatchcase(action, a) for a in actions) and any(
+            fnmatch.fnmatchcase(arn, r) for r in resources
+        ):
+            return True
+    return False

@@ -94,6 +94,13 @@ def test_environment_loads_with_example_values(tree: Path, env: str):
     assert retcode == 0, error
 
 
+def test_bootstrap_loads(tree: Path):
+    """terraform/bootstrap keeps its state locally (no backend block), so it loads as is,
+    with its tests/*.tftest.hcl."""
+    retcode, error = load(tree / "terraform" / "bootstrap")
+    assert retcode == 0, error
+
+
 @pytest.mark.parametrize(
     ("fixture", "message"),
     [

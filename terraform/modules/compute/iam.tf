@@ -1,6 +1,8 @@
 # One instance profile per role. Every role gets AmazonSSMManagedInstanceCore (Session Manager
-# instead of SSH); S3 access is the least each role needs:
-#   mlflow:  artifacts bucket read/write (the artifact proxy stores and deletes artifacts)
+# instead of SSH) and an explicit Deny on the platform's secrets (below); S3 access is the
+# least each role needs:
+#   mlflow:  artifacts bucket read/write (the artifact proxy stores and deletes artifacts, and
+#            aborts the multipart uploads of large artifacts that fail)
 #   airflow: dags and data buckets read-only (S3 DAG bundle, training datasets); artifacts go
 #            through MLflow's proxy, never straight to the bucket
 #   app:     no S3 access (models come through MLflow)
@@ -72,9 +74,24 @@ data "aws_iam_policy_document" "s3" {
     for_each = length(local.s3_write_buckets[each.key]) > 0 ? [1] : []
 
     content {
-      sid       = "WriteObjects"
-      actions   = ["s3:PutObject", "s3:DeleteObject"]
+      sid = "WriteObjects"
+      actions = [
+        "s3:PutObject",
+        "s3:DeleteObject",
+        "s3:AbortMultipartUpload",
+        "s3:ListMultipartUploadParts",
+      ]
       resources = [for b in local.s3_write_buckets[each.key] : "${b}/*"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = length(local.s3_write_buckets[each.key]) > 0 ? [1] : []
+
+    content {
+      sid       = "ListMultipartUploads"
+      actions   = ["s3:ListBucketMultipartUploads"]
+      resources = local.s3_write_buckets[each.key]
     }
   }
 }
@@ -85,4 +102,48 @@ resource "aws_iam_role_policy" "s3" {
   name   = "s3-access"
   role   = aws_iam_role.role[each.key].id
   policy = each.value.json
+}
+
+# Secrets are read by the deploy side (the controller's lookups in inventories/aws), never by
+# the hosts. AmazonSSMManagedInstanceCore allows ssm:GetParameter* on every parameter, and the
+# aws/ssm key decrypts for any principal of the account through SSM: without this Deny, the
+# app host, the one outside traffic reaches, could read every environment's database
+# passwords and keys. The path is .github/scripts/aws_secrets.py's /<project>/<environment>/,
+# denied for all environments of the project; RDS names the master secrets it manages
+# rds!db-<id> (rds!cluster-<id> for clusters).
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+  account_id = data.aws_caller_identity.current.account_id
+}
+
+data "aws_iam_policy_document" "deny_secrets" {
+  statement {
+    sid     = "DenyPlatformParameters"
+    effect  = "Deny"
+    actions = ["ssm:GetParameter*"] # GetParameter, GetParameters, GetParametersByPath, GetParameterHistory
+    resources = [
+      "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${var.project}",
+      "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${var.project}/*",
+    ]
+  }
+
+  statement {
+    sid       = "DenyDatabaseMasterSecrets"
+    effect    = "Deny"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:rds!*"]
+  }
+}
+
+resource "aws_iam_role_policy" "deny_secrets" {
+  for_each = local.roles
+
+  name   = "deny-platform-secrets"
+  role   = aws_iam_role.role[each.key].id
+  policy = data.aws_iam_policy_document.deny_secrets.json
 }

@@ -49,10 +49,27 @@ resource "aws_instance" "this" {
   ebs_optimized               = true
   monitoring                  = true
 
-  # Debian's AMI has no SSM agent: installed at first boot (Ansible connects through SSM).
-  user_data = templatefile("${path.module}/ssm_agent.sh.tftpl", {
-    region = data.aws_region.current.region
-  })
+  # Debian's AMI has no SSM agent, and Ansible connects through SSM. cloud-init writes the
+  # install script where it runs one at every boot (the first one included): it retries until
+  # the network carries traffic, and a host whose install still failed is repaired by a
+  # reboot. The instance waits for the NAT route, the S3 endpoint and its egress rules
+  # (modules/network's outputs), so the first attempt normally succeeds.
+  user_data = join("\n", [
+    "#cloud-config",
+    yamlencode({
+      write_files = [{
+        path        = "/var/lib/cloud/scripts/per-boot/amazon-ssm-agent.sh"
+        owner       = "root:root"
+        permissions = "0755"
+        content = templatefile("${path.module}/ssm_agent.sh.tftpl", {
+          region = data.aws_region.current.region
+        })
+      }]
+    }),
+  ])
+  # cloud-init writes its files at an instance's first boot only: a changed script reaches
+  # new hosts, so a change replaces the hosts (the plan shows it) instead of being ignored.
+  user_data_replace_on_change = true
 
   # IMDSv2 only: a token is required, and one hop keeps containers from reaching it.
   metadata_options {
@@ -77,8 +94,7 @@ resource "aws_instance" "this" {
   }
 
   lifecycle {
-    # A new AMI release must not replace running hosts, and user data runs at first boot
-    # only: roll them on purpose.
-    ignore_changes = [ami, user_data]
+    # A new AMI release must not replace running hosts: roll them on purpose.
+    ignore_changes = [ami]
   }
 }

@@ -1,5 +1,79 @@
 locals {
   name = "${var.project}-${var.environment}"
+
+  # The logs RDS exports to CloudWatch Logs, each into /aws/rds/instance/<identifier>/<log>.
+  log_exports = ["postgresql", "upgrade"]
+}
+
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+# RDS creates its log groups itself, without retention and unencrypted by a key of ours,
+# unless they exist when it starts exporting: so they are made first (the instance depends on
+# them). The postgresql log holds every DDL statement (log_statement = ddl): kept for the
+# environment's retention, encrypted with a key whose policy lets only this account's log
+# groups of this database use it.
+resource "aws_cloudwatch_log_group" "this" {
+  for_each = toset(local.log_exports)
+
+  name              = "/aws/rds/instance/${local.name}/${each.key}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.logs.arn
+}
+
+resource "aws_kms_key" "logs" {
+  description             = "CloudWatch Logs of the ${local.name} database"
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.logs_key.json
+}
+
+resource "aws_kms_alias" "logs" {
+  name          = "alias/${local.name}-database-logs"
+  target_key_id = aws_kms_key.logs.key_id
+}
+
+data "aws_iam_policy_document" "logs_key" {
+  #checkov:skip=CKV_AWS_109:A key policy's Resource "*" is the key itself; administration stays with the account's IAM policies, as in AWS's default key policy.
+  #checkov:skip=CKV_AWS_111:A key policy's Resource "*" is the key itself; write access is limited by the account's IAM policies, as in AWS's default key policy.
+  #checkov:skip=CKV_AWS_356:A key policy's Resource "*" is the key itself, not every resource of the account.
+  # AWS's default key policy: the account's IAM policies decide who administers the key.
+  statement {
+    sid       = "AccountAdministers"
+    actions   = ["kms:*"]
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid = "CloudWatchLogsOfThisDatabase"
+    actions = [
+      "kms:Encrypt*",
+      "kms:Decrypt*",
+      "kms:ReEncrypt*",
+      "kms:GenerateDataKey*",
+      "kms:Describe*",
+    ]
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["logs.${data.aws_region.current.region}.amazonaws.com"]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "kms:EncryptionContext:aws:logs:arn"
+      values   = ["arn:${data.aws_partition.current.partition}:logs:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:log-group:/aws/rds/instance/${local.name}/*"]
+    }
+  }
 }
 
 resource "aws_db_subnet_group" "this" {
@@ -13,6 +87,7 @@ resource "aws_db_parameter_group" "this" {
   family      = "postgres${var.engine_version}"
   description = "TLS-only connections, DDL and slow-query logging"
 
+  # The default since PostgreSQL 15 on RDS, written out: clients without TLS are refused.
   parameter {
     name  = "rds.force_ssl"
     value = "1"
@@ -71,7 +146,9 @@ resource "aws_db_instance" "this" {
   final_snapshot_identifier  = "${local.name}-final"
   auto_minor_version_upgrade = true
 
-  enabled_cloudwatch_logs_exports       = ["postgresql", "upgrade"]
+  enabled_cloudwatch_logs_exports       = local.log_exports
   performance_insights_enabled          = true
   performance_insights_retention_period = 7
+
+  depends_on = [aws_cloudwatch_log_group.this]
 }

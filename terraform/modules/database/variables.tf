@@ -18,14 +18,16 @@ variable "security_group_id" {
   type        = string
 }
 
+# The one place the PostgreSQL major of the platform is written: the parameter group's family
+# follows it, and tests/ compare it with the replica's database host.
 variable "engine_version" {
   description = "PostgreSQL major version; minor versions are upgraded automatically."
   type        = string
-  default     = "16"
+  default     = "17"
 
   validation {
-    condition     = contains(["15", "16"], var.engine_version)
-    error_message = "engine_version must be 15 or 16."
+    condition     = contains(["16", "17"], var.engine_version)
+    error_message = "engine_version must be 16 or 17."
   }
 }
 
@@ -83,4 +85,15 @@ variable "backup_retention_days" {
 variable "deletion_protection" {
   description = "Refuse to delete the instance (on in production)."
   type        = bool
+}
+
+variable "log_retention_days" {
+  description = "Days the database's logs (postgresql, upgrade) are kept in CloudWatch Logs."
+  type        = number
+
+  # The values CloudWatch Logs accepts; 0 (never expire) is left out on purpose.
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention such as 30, 90 or 365 (never-expire is not allowed)."
+  }
 }

@@ -11,12 +11,14 @@ locals {
       backup_retention_days = 3
       deletion_protection   = false
       force_destroy         = true # buckets may be destroyed while they hold objects
+      db_log_retention_days = 30   # the database's logs (DDL included) in CloudWatch Logs
     }
     production = {
       multi_az              = true
       backup_retention_days = 14
       deletion_protection   = true
       force_destroy         = false
+      db_log_retention_days = 365
     }
   }
   profile = local.profiles[var.environment]
@@ -64,6 +66,7 @@ module "database" {
   multi_az              = local.profile.multi_az
   backup_retention_days = local.profile.backup_retention_days
   deletion_protection   = local.profile.deletion_protection
+  log_retention_days    = local.profile.db_log_retention_days
 }
 
 module "alb" {

@@ -16,9 +16,11 @@ output "bucket_arns" {
   }
 }
 
+# Taken from the bucket policy, not the bucket: a load balancer that enables its access logs
+# before the policy lets ELB write is refused with Access Denied.
 output "logs_bucket_name" {
-  description = "Bucket that receives S3 and load balancer access logs."
-  value       = aws_s3_bucket.logs.bucket
+  description = "Bucket that receives S3 and load balancer access logs, once its policy lets them in."
+  value       = aws_s3_bucket_policy.logs.bucket
 }
 
 output "ssm_transfer_bucket_name" {

@@ -96,3 +96,12 @@ run "airflow_on_a_2gb_instance_is_refused" {
 
   expect_failures = [var.instances]
 }
+
+run "every_role_denies_the_platform_secrets" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_iam_role_policy.deny_secrets)) == toset(["mlflow", "airflow", "app"])
+    error_message = "Every host role carries the Deny on the platform's secrets."
+  }
+}

@@ -36,6 +36,11 @@ run "only_the_alb_listener_is_open_to_the_allowed_cidrs" {
     condition     = alltrue([for s in aws_subnet.public : !s.map_public_ip_on_launch])
     error_message = "Nothing gets a public IP on launch, even in public subnets."
   }
+
+  assert {
+    condition     = aws_route.private_nat.destination_cidr_block == "0.0.0.0/0" && aws_route.public_internet.destination_cidr_block == "0.0.0.0/0"
+    error_message = "The private subnets route to the NAT gateway, the public ones to the internet gateway (routes of their own, so that what needs them can wait)."
+  }
 }
 
 run "empty_allowed_cidrs_are_refused" {

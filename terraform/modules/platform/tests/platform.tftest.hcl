@@ -41,6 +41,11 @@ run "staging_is_cheap_and_removable" {
   }
 
   assert {
+    condition     = local.profile.db_log_retention_days == 30
+    error_message = "Staging keeps the database's logs 30 days."
+  }
+
+  assert {
     condition     = output.region == "eu-west-1"
     error_message = "The region output is the provider's region."
   }
@@ -80,6 +85,11 @@ run "production_keeps_its_data" {
       !local.profile.force_destroy && local.profile.backup_retention_days == 14
     )
     error_message = "Production: Multi-AZ, 14 days of backups, deletion protection, buckets kept."
+  }
+
+  assert {
+    condition     = local.profile.db_log_retention_days == 365
+    error_message = "Production keeps the database's logs a year."
   }
 
   assert {
