@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     lock = sub.add_parser("locks", help="re-resolve the services' locks whose pins changed")
     lock.add_argument("--check", action="store_true", help="only list stale locks; fail if any")
     sub.add_parser("wheelhouse", help="download the locked wheels the cache lacks")
+    sub.add_parser("profile", help="time each task of a cold converge from the package index")
     cert = sub.add_parser("tls", help="a CA and server certificates in a directory (molecule)")
     cert.add_argument("directory", type=Path)
     cert.add_argument("servers", nargs="+", metavar="NAME=ADDRESS")
@@ -122,6 +123,11 @@ def main(argv: list[str] | None = None) -> int:
             return locks.main(check=args.check)
         elif args.command == "wheelhouse":
             print(f"wheelhouse: {wheelhouse.ensure()}")
+        elif args.command == "profile":
+            from local import profile
+
+            longest = profile.measure(up)["longest_tasks"][0]
+            print(f"profile: {profile.OUTPUT}; longest {longest['seconds']} s: {longest['task']}")
         elif args.command == "tls":
             pairs = [s.partition("=") for s in args.servers]
             tls.ensure(args.directory, "molecule", [tls.Server(n, a) for n, _, a in pairs])

@@ -44,3 +44,15 @@ def write(replica: Replica, path: Path | None = None) -> Path:
     body = yaml.safe_dump(render(replica), default_flow_style=False, sort_keys=False)
     path.write_text(HEADER.format(name=replica.name) + body)
     return path
+
+
+def link_group_vars(source: Path, target: Path) -> None:
+    """Another replica's view of the local inventory's group_vars: each file linked, the
+    secrets left out, so that replica generates (and may rotate) its own without touching
+    the ones `make up` uses."""
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        if path.is_dir():
+            link_group_vars(path, target / path.name)
+        elif path.name != "secrets.yml" and path.suffix == ".yml":
+            (target / path.name).symlink_to(path)

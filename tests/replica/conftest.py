@@ -8,7 +8,6 @@ import re
 import time
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
 
 import boto3
 import psycopg2
@@ -16,7 +15,7 @@ import pytest
 import yaml
 from botocore.config import Config
 
-from local import config, hosts
+from local import config, hosts, inventory
 from local.__main__ import up
 from tests.conftest import REPO, VENV_BIN, run
 from tests.replica.browser import chromium
@@ -26,7 +25,7 @@ from tests.replica.browser import chromium
 def replica(tmp_path_factory, host_image):
     base = tmp_path_factory.mktemp("replica")
     inv = base / "inventory"
-    link_group_vars(REPO / "inventories" / "local" / "group_vars", inv / "group_vars")
+    inventory.link_group_vars(REPO / "inventories" / "local" / "group_vars", inv / "group_vars")
     rep = config.Replica(
         name="mlops-test", subnet="10.89.61.0/24", state_dir=base / "state", inventory_dir=inv
     )
@@ -34,17 +33,6 @@ def replica(tmp_path_factory, host_image):
     up(rep)
     yield rep
     hosts.remove(rep, purge=True)
-
-
-def link_group_vars(source: Path, target: Path) -> None:
-    """The local inventory's group_vars, file by file, without its secrets: the test replica
-    generates its own (and rotates them) without touching the ones `make up` uses."""
-    target.mkdir(parents=True)
-    for path in source.iterdir():
-        if path.is_dir():
-            link_group_vars(path, target / path.name)
-        elif path.name != "secrets.yml" and path.suffix == ".yml":
-            (target / path.name).symlink_to(path)
 
 
 def playbook(replica: config.Replica) -> str:

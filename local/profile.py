@@ -1,0 +1,88 @@
+"""Measure a cold converge as AWS runs it, task by task: `python -m local profile`.
+
+A replica of its own (`mlops-profile`, 10.89.62.0/24) is made from nothing and converged with
+ansible/site.yml while every virtualenv installs from the package index (no wheelhouse), as
+EC2 hosts do; the task_profile callback (ansible/plugins/callback) times each host's run of
+each task. The longest tasks are written to bench/results/converge-profile.json, which the AWS
+path's checks read: Session Manager ends any command that runs longer than
+ansible_aws_ssm_timeout (tests/aws/test_connection.py). The replica is removed at the end.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from local import config, hosts, inventory
+
+OUTPUT = config.REPO / "bench" / "results" / "converge-profile.json"
+KEPT = 15
+
+
+def summarise(records: list[dict], kept: int = KEPT) -> list[dict]:
+    """The longest task runs, longest first."""
+    return sorted(records, key=lambda r: r["seconds"], reverse=True)[:kept]
+
+
+def _commit() -> str:
+    proc = subprocess.run(
+        ["git", "-C", str(config.REPO), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout.strip() or "unknown"
+
+
+def measure(up, output: Path = OUTPUT) -> dict:
+    """Build the profile replica with `up` (local.__main__.up), converge it, write the file."""
+    with tempfile.TemporaryDirectory(prefix="mlops-profile-") as tmp:
+        base = Path(tmp)
+        inventory.link_group_vars(
+            config.REPO / "inventories" / "local" / "group_vars", base / "inventory" / "group_vars"
+        )
+        replica = config.Replica(
+            name="mlops-profile",
+            subnet="10.89.62.0/24",
+            state_dir=base / "state",
+            inventory_dir=base / "inventory",
+        )
+        hosts.remove(replica, purge=True)
+        try:
+            up(replica)
+            records = base / "tasks.json"
+            started = time.monotonic()
+            proc = subprocess.run(
+                [
+                    str(Path(sys.executable).parent / "ansible-playbook"),
+                    *("-i", str(replica.inventory_dir), "ansible/site.yml"),
+                    *("-e", "python_service_wheelhouse="),
+                ],
+                cwd=config.REPO,
+                env={**os.environ, "MLOPS_TASK_PROFILE": str(records)},
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise SystemExit(f"profile: ansible/site.yml failed ({proc.returncode})")
+            took = time.monotonic() - started
+            longest = summarise(json.loads(records.read_text()))
+        finally:
+            hosts.remove(replica, purge=True)
+    profile = {
+        "what": "ansible/site.yml on new hosts, virtualenvs from the package index (as on EC2)",
+        "measured": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "machine": {"cores": os.cpu_count(), "system": platform.platform()},
+        "converge_seconds": round(took),
+        "longest_tasks": longest,
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(profile, indent=2) + "\n")
+    return profile
