@@ -29,7 +29,6 @@ def render(replica: Replica) -> dict:
                 "ansible_ssh_private_key_file": str(replica.ssh_key),
                 "ansible_ssh_common_args": ssh_args,
                 "platform_environment": "local",
-                "platform_replica": replica.name,
                 "platform_network_cidr": replica.network_cidr,
                 "platform_tls_dir": str(replica.tls_dir),
             },

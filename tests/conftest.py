@@ -46,10 +46,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         name = item.path.name
         return rank, _LAST.index(name) + 1 if name in _LAST else 0
 
+    unmarked = [
+        item.nodeid
+        for item in items
+        if CONTAINER_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and phase(item) in ("unit", "lint")
+    ]
+    if unmarked:  # `make unit` promises no container
+        raise pytest.UsageError(f"tests that make containers without a marker: {unmarked}")
     items.sort(key=order)
     _PHASE.update({item.nodeid: phase(item) for item in items})
 
 
+# Fixtures that build images or hosts: only molecule and replica tests may use them.
+CONTAINER_FIXTURES = {"host_image", "replica"}
 # The replica's tests that run after all its others, in this order.
 _LAST = ["test_web_uis.py", "test_dashboard.py", "test_secrets.py"]
 _PHASE: dict[str, str] = {}

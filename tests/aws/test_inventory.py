@@ -12,6 +12,8 @@ from tests.aws.conftest import PROJECT, FakeAws
 from tests.conftest import REPO, VENV_BIN
 
 INVENTORY = str(REPO / "inventories" / "aws")
+# The mapping from the inventory's facts to role inputs lives beside the playbooks.
+PLAYBOOKS = str(REPO / "ansible")
 GROUPS = ("mlflow", "airflow", "app")
 
 
@@ -156,6 +158,7 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
         "mlflow_s3_endpoint_url",
         "mlflow_s3_access_key",
         "mlflow_allowed_hosts",
+        "mlflow_cors_allowed_origins",
         "platform_database_master",
         "platform_database_passwords",
         "platform_mlflow_url",
@@ -171,6 +174,8 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
             "mlops-staging-mlflow-1",
             "-i",
             INVENTORY,
+            "--playbook-dir",
+            PLAYBOOKS,
             "-e",
             f"@{extra}",
             "-m",
@@ -195,6 +200,7 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
     assert outputs["terraform_outputs"]["alb_dns_name"] in got["mlflow_allowed_hosts"]
     assert "mlflow.example.org" in got["mlflow_allowed_hosts"]
     assert mlflow_ip in got["mlflow_allowed_hosts"]
+    assert "https://mlflow.example.org" in got["mlflow_cors_allowed_origins"]
     assert got["platform_database_master"] == {"username": "mlops_admin", "password": "master-pw"}
     ssm = fake_aws.client("ssm")
     mlflow_pw = ssm.get_parameter(
@@ -216,6 +222,8 @@ def test_group_vars_without_terraform_outputs_say_what_is_missing(fake_aws, flee
             "mlops-staging-mlflow-1",
             "-i",
             INVENTORY,
+            "--playbook-dir",
+            PLAYBOOKS,
             "-m",
             "ansible.builtin.debug",
             "-a",

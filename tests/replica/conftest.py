@@ -8,6 +8,7 @@ import re
 import time
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 
 import boto3
 import psycopg2
@@ -19,6 +20,17 @@ from local import config, hosts, inventory
 from local.__main__ import up
 from tests.conftest import REPO, VENV_BIN, run
 from tests.replica.browser import chromium
+
+HERE = Path(__file__).parent
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test here needs the replica: the directory is marked, not file by file, so a new
+    file cannot slip into `make unit` and build one."""
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.replica)
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,6 @@ from local import podman
 from tests.replica.conftest import AirflowApi as Api
 from tests.replica.conftest import ip, s3, wait
 
-pytestmark = pytest.mark.replica
 UNITS = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
 DAG = """
 from datetime import datetime, timezone

@@ -15,8 +15,6 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.replica.browser import VIEWPORT, new_page, save
 
-pytestmark = pytest.mark.replica
-
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:

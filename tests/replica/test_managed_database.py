@@ -21,8 +21,6 @@ from tests.conftest import VENV_BIN, run
 from tests.replica.conftest import ip, recap
 from tests.test_database_version import rds_major
 
-pytestmark = pytest.mark.replica
-
 DATABASE = "platform_check"
 ROLES = ("check_mlflow", "check_airflow")
 MASTER = "mlops_admin"

@@ -16,8 +16,6 @@ from mlflow.models import infer_signature
 from local import podman
 from tests.replica.conftest import ip, s3, wait
 
-pytestmark = pytest.mark.replica
-
 
 class Doubler(mlflow.pyfunc.PythonModel):
     """A model small enough to need no ML library."""

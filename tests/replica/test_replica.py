@@ -13,8 +13,6 @@ import pytest
 from local import hosts, podman
 from tests.replica.conftest import ip, pg, playbook, recap, s3, wait
 
-pytestmark = pytest.mark.replica
-
 
 def test_second_run_changes_nothing_and_no_output_shows_a_secret(converged, first_run, secrets):
     output = playbook(converged)

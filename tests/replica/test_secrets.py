@@ -17,8 +17,6 @@ import yaml
 from local import podman
 from tests.replica.conftest import ip, pg, playbook, recap, wait
 
-pytestmark = pytest.mark.replica
-
 ROTATED = ("secret_db_password_airflow", "secret_mlflow_admin_password")
 # Every text log a host keeps: the journal (every unit's output), PostgreSQL's own files,
 # Airflow's task logs, and whatever else lands under /var/log.

@@ -17,13 +17,11 @@ import urllib.error
 import urllib.request
 import uuid
 
-import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.replica.browser import Responses, new_page, save
 from tests.replica.conftest import ip
 
-pytestmark = pytest.mark.replica
 FOREIGN_ORIGIN = "http://evil.example"
 # The training DAG's experiment and registered model; its runs are named "<model> <DAG run>".
 MODEL = "wine-cultivar"

@@ -29,7 +29,6 @@ from local import podman
 from tests.ml import wine
 from tests.replica.conftest import ip, s3, wait
 
-pytestmark = pytest.mark.replica
 MODEL = "wine-cultivar"
 WEAK = {"param_grid": {"n_estimators": [1], "max_depth": [1]}}
 FEATURES = wine().drop(columns="cultivar")
