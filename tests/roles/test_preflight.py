@@ -41,12 +41,14 @@ GOOD = {
         "airflow_admin_password": "a" * 16,
     },
     "model_api": {
+        "model_api_source": str(REPO / "api" / "model_api"),
         "model_api_keys": ["k" * 24],
         "model_api_mlflow_url": "http://mlflow.internal:5000",
         "model_api_mlflow_username": "reader",
         "model_api_mlflow_password": "r" * 16,
     },
     "dashboard": {
+        "dashboard_source": str(REPO / "api" / "dashboard"),
         "dashboard_password": "p" * 16,
         "dashboard_mlflow_url": "http://mlflow.internal:5000",
         "dashboard_mlflow_username": "reader",
@@ -117,9 +119,11 @@ CASES = [
     ("model_api", {"model_api_keys": ["short"]}, "model_api_keys"),
     ("model_api", {"model_api_mlflow_url": "mlflow:5000"}, "model_api_mlflow_url"),
     ("model_api", {"model_api_workers": 0}, "model_api_workers"),
+    ("model_api", {"model_api_source": str(REPO / "api" / "missing")}, "model_api_source"),
     ("dashboard", {"dashboard_password": "short"}, "dashboard_password"),
     ("dashboard", {"dashboard_airflow_url": ""}, "dashboard_airflow_url"),
     ("dashboard", {"dashboard_port": 80}, "dashboard_port"),
+    ("dashboard", {"dashboard_source": ""}, "dashboard_source"),
     ("python_service", {"python_service_lock_dir": "/nonexistent"}, "python_service_lock_dir"),
     ("python_service", {"python_service_name": "Bad Name"}, "python_service_name"),
 ]

@@ -58,3 +58,12 @@ def test_killed_unit_comes_back(host):
             return
         time.sleep(1)
     raise AssertionError("demo-web did not come back within 30 s")
+
+
+def test_migration_ran_as_the_service_and_recorded_the_locked_version(host):
+    assert host.file("/var/lib/demo/migrated").user == "demo"
+    assert host.file("/var/lib/demo/schema-migrated-by").content_string == "1.16.0\n"
+
+
+def test_no_restart_is_left_pending(host):
+    assert not host.file("/opt/demo/restart-pending").exists
