@@ -70,11 +70,16 @@ def load_module(directory: Path) -> dict[str, list]:
     return merged
 
 
+def loads(text: str) -> dict:
+    """HCL text parsed the way every check reads the .tf files (string quotes stripped)."""
+    return hcl2.loads(text, serialization_options=_OPTIONS)
+
+
 @functools.lru_cache(maxsize=256)
 def _parse(path: str, mtime_ns: int) -> dict:
     """One parsed file; python-hcl2 is slow, and every check reads the same files."""
     del mtime_ns  # part of the cache key only: an edited file is parsed again
-    return hcl2.loads(Path(path).read_text(), serialization_options=_OPTIONS)
+    return loads(Path(path).read_text())
 
 
 def resources(root: Path) -> Iterator[Resource]:
