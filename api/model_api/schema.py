@@ -22,6 +22,13 @@ _TYPES: dict[str, tuple[str, str, tuple[type, ...]]] = {
     "boolean": ("boolean", "bool", (bool,)),
     "string": ("string", "object", (str,)),
 }
+# The values a column's dtype holds: a JSON number outside them cannot reach the model.
+_BOUNDS: dict[str, tuple[int | float, int | float]] = {
+    "double": (-float(np.finfo(np.float64).max), float(np.finfo(np.float64).max)),
+    "float": (-float(np.finfo(np.float32).max), float(np.finfo(np.float32).max)),
+    "long": (int(np.iinfo(np.int64).min), int(np.iinfo(np.int64).max)),
+    "integer": (int(np.iinfo(np.int32).min), int(np.iinfo(np.int32).max)),
+}
 MAX_REPORTED_ERRORS = 50
 
 
@@ -49,13 +56,27 @@ def columns_of(signature) -> list[Column]:
     return columns
 
 
-def _type_ok(column: Column, value: Any) -> bool:
+def _problem(column: Column, value: Any) -> tuple[str, str] | None:
+    """What is wrong with a (non-null) value for a column, as (error type, message), or None."""
     accepted = _TYPES[column.type][2]
-    if isinstance(value, bool) and bool not in accepted:
-        return False  # JSON true is not a number
-    if not isinstance(value, accepted):
-        return False
-    return not (isinstance(value, float) and not math.isfinite(value))
+    if isinstance(value, bool):
+        wrong_type = bool not in accepted  # JSON true is not a number
+    elif isinstance(value, float) and int in accepted and float not in accepted:
+        wrong_type = not value.is_integer()  # JSON Schema: 742.0 is an integer
+    else:
+        wrong_type = not isinstance(value, accepted)
+    if wrong_type or (isinstance(value, float) and not math.isfinite(value)):
+        return (
+            f"{column.json_type}_type",
+            f"must be a {column.json_type} ({column.type}), got {type(value).__name__} {value!r}",
+        )
+    low, high = _BOUNDS.get(column.type, (None, None))
+    if low is not None and not low <= value <= high:  # exact: Python compares int and float so
+        return (
+            "out_of_range",
+            f"must be a {column.type} from {low:.7g} to {high:.7g}, got {value!r}",
+        )
+    return None
 
 
 def check(records: list[Any], columns: list[Column], model: str) -> list[dict]:
@@ -80,13 +101,13 @@ def check(records: list[Any], columns: list[Column], model: str) -> list[dict]:
                             "msg": f"field {column.name!r} is required by {model}",
                         }
                     )
-            elif not _type_ok(column, value):
+            elif problem := _problem(column, value):
+                kind, message = problem
                 errors.append(
                     {
-                        "type": f"{column.json_type}_type",
+                        "type": kind,
                         "loc": [*where, column.name],
-                        "msg": f"field {column.name!r} must be a {column.json_type} "
-                        f"({column.type}), got {type(value).__name__} {value!r}"[:200],
+                        "msg": f"field {column.name!r} {message}"[:200],
                     }
                 )
         for name in sorted(set(record) - known):
@@ -106,7 +127,7 @@ def frame(records: list[dict], columns: list[Column]) -> pd.DataFrame:
     """Checked records as the DataFrame the model expects: its column order and dtypes."""
     data = {
         column.name: pd.Series(
-            [record.get(column.name) for record in records],
+            [_value(column, record.get(column.name)) for record in records],
             dtype=_TYPES[column.type][1] if column.required else "object",
         )
         for column in columns
@@ -114,14 +135,30 @@ def frame(records: list[dict], columns: list[Column]) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
+def _value(column: Column, value: Any) -> Any:
+    if isinstance(value, float) and column.json_type == "integer":
+        return int(value)  # an integral float, as checked
+    return value
+
+
 def record_schema(columns: list[Column]) -> dict:
     """JSON schema of one record, for the OpenAPI document."""
     return {
         "type": "object",
-        "properties": {column.name: {"type": column.json_type} for column in columns},
+        "properties": {column.name: _property(column) for column in columns},
         "required": [column.name for column in columns if column.required],
         "additionalProperties": False,
     }
+
+
+def _property(column: Column) -> dict:
+    """A column's JSON schema: its type (or null when optional) and the values it holds."""
+    prop: dict[str, Any] = {
+        "type": column.json_type if column.required else [column.json_type, "null"]
+    }
+    if column.type in _BOUNDS:
+        prop["minimum"], prop["maximum"] = _BOUNDS[column.type]
+    return prop
 
 
 def jsonable(predictions: Any) -> list:

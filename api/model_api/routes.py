@@ -1,0 +1,80 @@
+"""The model API's routes: /predict and /model (API key), /health, /ready and /metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Response
+from starlette.concurrency import run_in_threadpool
+
+from model_api import metrics, schema
+from model_api.dependencies import AppSettings, CurrentChampion, ServedModel, require_api_key
+from model_api.models import Health, ModelInfo, PredictRequest, PredictResponse, Readiness
+
+NO_MODEL = {503: {"description": "No model loaded yet"}}
+BAD_KEY = {401: {"description": "Missing or invalid API key"}}
+
+router = APIRouter()
+
+
+@router.post(
+    "/predict",
+    dependencies=[Depends(require_api_key)],
+    responses={
+        **BAD_KEY,
+        400: {"description": "A body that cannot be read (not UTF-8 JSON)"},
+        413: {"description": "More records than MODEL_API_MAX_BATCH_SIZE"},
+        422: {"description": "Records that do not match the model's signature"},
+        **NO_MODEL,
+    },
+)
+async def predict(
+    body: PredictRequest, model: ServedModel, settings: AppSettings
+) -> PredictResponse:
+    """Predict one or many records, each checked against the served model's signature."""
+    if len(body.records) > settings.max_batch_size:
+        raise HTTPException(
+            413, f"{len(body.records)} records; at most {settings.max_batch_size} per request"
+        )
+    label = f"{model.name} v{model.version}"
+    errors = schema.check(body.records, model.columns, label)
+    if errors:
+        raise HTTPException(422, errors)
+    features = schema.frame(body.records, model.columns)
+    predictions = await run_in_threadpool(model.pyfunc.predict, features)
+    metrics.PREDICTIONS.inc(len(body.records))
+    return PredictResponse(
+        model_name=model.name,
+        model_version=model.version,
+        predictions=schema.jsonable(predictions),
+    )
+
+
+@router.get("/model", dependencies=[Depends(require_api_key)], responses={**BAD_KEY, **NO_MODEL})
+async def model_info(model: ServedModel, champion: CurrentChampion) -> ModelInfo:
+    """The model being served: version, run, signature, when it was loaded."""
+    return ModelInfo(**model.describe(), last_load_error=champion.last_error)
+
+
+@router.get("/health")
+async def health() -> Health:
+    """Liveness: the process answers."""
+    return Health(status="ok")
+
+
+@router.get("/ready", responses={503: {"model": Readiness, **NO_MODEL[503]}})
+async def ready(response: Response, champion: CurrentChampion) -> Readiness:
+    """Readiness: a model is loaded and served."""
+    model = champion.current
+    if model is None:
+        response.status_code = 503
+    return Readiness(
+        ready=model is not None,
+        model=f"{model.name}@{model.alias} v{model.version}" if model else None,
+        last_load_error=champion.last_error,
+        last_checked=champion.last_checked.isoformat() if champion.last_checked else None,
+    )
+
+
+@router.get("/metrics", include_in_schema=False)
+async def prometheus() -> Response:
+    content, media_type = metrics.exposition()
+    return Response(content, media_type=media_type)

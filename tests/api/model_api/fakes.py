@@ -1,0 +1,86 @@
+"""An app built in-process around a fake champion: no MLflow, no uvicorn, no thread."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from model_api.champion import LoadedModel
+from model_api.main import create_app
+from model_api.schema import Column
+from model_api.settings import Settings
+
+API_KEY = "in-process-key-0123456789"
+COLUMNS = [
+    Column("alcohol", "double", True),
+    Column("ratio", "float", True),
+    Column("count", "long", True),
+    Column("small", "integer", True),
+    Column("organic", "boolean", True),
+    Column("region", "string", True),
+    Column("note", "string", False),
+    Column("hue", "double", False),
+]
+
+
+class Predictor:
+    """A pyfunc stand-in that remembers the frames it was given."""
+
+    def __init__(self) -> None:
+        self.frames: list[pd.DataFrame] = []
+
+    def predict(self, frame: pd.DataFrame) -> pd.Series:
+        self.frames.append(frame)
+        return pd.Series(["class_1"] * len(frame))
+
+
+def loaded_model(version: str = "3", columns: list[Column] = COLUMNS) -> LoadedModel:
+    return LoadedModel(
+        name="fake",
+        alias="champion",
+        version=version,
+        run_id="run-1",
+        columns=columns,
+        signature={"inputs": "[]", "outputs": None, "params": None},
+        pyfunc=Predictor(),
+        loaded_at=datetime(2026, 1, 1, tzinfo=UTC),
+        load_seconds=0.5,
+    )
+
+
+class FakeChampion:
+    """What the routes read of a Champion; start/stop do nothing."""
+
+    def __init__(self, current: LoadedModel | None = None, last_error: str | None = None):
+        self.current = current
+        self.last_error = last_error
+        self.last_checked = datetime(2026, 1, 1, 12, tzinfo=UTC) if last_error else None
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+def settings(**values) -> Settings:
+    return Settings(model_name="fake", api_keys=[API_KEY], **values)
+
+
+def app(model: LoadedModel | None = None, last_error: str | None = None, **values):
+    return create_app(settings(**values), FakeChampion(model, last_error))
+
+
+def record(**changes) -> dict:
+    base = {
+        "alcohol": 13.2,
+        "ratio": 0.5,
+        "count": 7,
+        "small": -3,
+        "organic": True,
+        "region": "north",
+        "note": "fine",
+        "hue": 1.05,
+    }
+    return {key: value for key, value in {**base, **changes}.items() if value is not ...}
