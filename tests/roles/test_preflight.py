@@ -126,6 +126,14 @@ CASES = [
     ("dashboard", {"dashboard_source": ""}, "dashboard_source"),
     ("python_service", {"python_service_lock_dir": "/nonexistent"}, "python_service_lock_dir"),
     ("python_service", {"python_service_name": "Bad Name"}, "python_service_name"),
+    (
+        "python_service",
+        {
+            "python_service_migration_package": "not-in-the-lock",
+            "python_service_migration_commands": [["true"]],
+        },
+        "python_service_migration_package",
+    ),
 ]
 
 
