@@ -90,15 +90,57 @@ def _fail_on_bad_data(function):
     doc_md=__doc__,
     default_args={"retries": 2, "retry_delay": timedelta(seconds=20)},
     params={
-        "dataset": Param(DEFAULT_DATASET, type="string", pattern=r"^s3://\S+/\S+$"),
-        "target": Param("cultivar", type="string", minLength=1),
-        "model_name": Param(DEFAULT_MODEL, type="string", pattern=r"^[A-Za-z0-9][\w.-]{0,99}$"),
-        "promotion_metric": Param("f1_macro", type="string"),
-        "task": Param("auto", enum=["auto", "classification", "regression"]),
-        "estimator": Param("random_forest", enum=["random_forest", "linear"]),
-        "param_grid": Param({}, type="object", description='e.g. {"max_depth": [3, 6]}'),
-        "test_size": Param(0.25, type="number", minimum=0.05, maximum=0.5),
-        "random_seed": Param(42, type="integer"),
+        "dataset": Param(
+            DEFAULT_DATASET,
+            type="string",
+            pattern=r"^s3://\S+/\S+$",
+            description="s3://bucket/key of a CSV file with a header row",
+        ),
+        "target": Param(
+            "cultivar",
+            type="string",
+            minLength=1,
+            description="the column to predict; every other column is a feature",
+        ),
+        "model_name": Param(
+            DEFAULT_MODEL,
+            type="string",
+            pattern=r"^[A-Za-z0-9][\w.-]{0,99}$",
+            description="the registered model in MLflow (the model API serves its champion)",
+        ),
+        "promotion_metric": Param(
+            "f1_macro",
+            type="string",
+            description="a scikit-learn scorer, higher is better (f1_macro, r2, "
+            "neg_root_mean_squared_error, ...): the new version becomes champion if it wins",
+        ),
+        "task": Param(
+            "auto",
+            enum=["auto", "classification", "regression"],
+            description="auto: classification or regression, as the target column says",
+        ),
+        "estimator": Param(
+            "random_forest",
+            enum=["random_forest", "linear"],
+            description="a random forest, or a linear model (logistic or ridge regression)",
+        ),
+        "param_grid": Param(
+            {},
+            type="object",
+            additionalProperties={"type": "array", "minItems": 1},
+            description="each parameter of the estimator with the values to try, e.g. "
+            '{"max_depth": [3, 6]}; {} for the default grid',
+        ),
+        "test_size": Param(
+            0.25,
+            type="number",
+            minimum=0.05,
+            maximum=0.5,
+            description="the share of the rows held out to score the model",
+        ),
+        "random_seed": Param(
+            42, type="integer", description="the seed of the split and of the estimator"
+        ),
     },
 )
 def train_model():

@@ -40,7 +40,7 @@ def login_page() -> None:
 def check(username: str, password: str) -> None:
     """Open the session, or say no after a pause."""
     config = services.settings()
-    if credentials_match(username, password, config.username, config.password):
+    if credentials_match(username, password, config.username, config.password.get_secret_value()):
         st.session_state[SESSION_KEY] = username
         st.rerun()
     time.sleep(FAILURE_DELAY_SECONDS)

@@ -158,6 +158,35 @@ class AirflowClient:
         )
 
 
+def record_schema_of(openapi: Any) -> dict | None:
+    """The JSON Schema of one record of POST /predict, from the model API's OpenAPI document.
+
+    It is `components.schemas.PredictRequest.properties.records.items` (a local `$ref` is
+    followed). None when the API serves no model: then a record is any object (no
+    `properties`), or the document describes none.
+    """
+    schema: Any = _resolve(openapi, _get(openapi, "components", "schemas", "PredictRequest"))
+    for key in ("properties", "records", "items"):
+        schema = _resolve(openapi, _get(schema, key))
+    if not isinstance(schema, dict) or not schema.get("properties"):
+        return None
+    return schema
+
+
+def _get(document: Any, *keys: str) -> Any:
+    for key in keys:
+        document = document.get(key) if isinstance(document, dict) else None
+    return document
+
+
+def _resolve(openapi: Any, schema: Any) -> Any:
+    """A schema, or the one its local `$ref` (#/components/schemas/...) points to."""
+    ref = _get(schema, "$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        return _get(openapi, *ref[2:].split("/"))
+    return schema
+
+
 class ModelApiClient:
     """The model API: the served model's description and predictions (header X-API-Key)."""
 
@@ -169,6 +198,14 @@ class ModelApiClient:
     def model(self) -> dict:
         """The served model: name, alias, version, run_id, signature."""
         return request_json(self._session, "The model API", "GET", f"{self.url}/model")
+
+    def openapi(self) -> dict:
+        """The model API's OpenAPI document (served without a key)."""
+        return request_json(self._session, "The model API", "GET", f"{self.url}/openapi.json")
+
+    def record_schema(self) -> dict | None:
+        """The JSON Schema of a record of the served model; None when no model is loaded."""
+        return record_schema_of(self.openapi())
 
     def predict(self, records: list[dict]) -> dict:
         """Predictions for the records: model_name, model_version, predictions."""

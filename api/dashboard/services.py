@@ -26,12 +26,15 @@ def settings() -> Settings:
 @st.cache_resource
 def airflow() -> AirflowClient:
     config = settings()
-    return AirflowClient(config.airflow_url, config.airflow_username, config.airflow_password)
+    return AirflowClient(
+        config.airflow_url, config.airflow_username, config.airflow_password.get_secret_value()
+    )
 
 
 @st.cache_resource
 def model_api() -> ModelApiClient:
-    return ModelApiClient(settings().model_api_url, settings().model_api_key)
+    config = settings()
+    return ModelApiClient(config.model_api_url, config.model_api_key.get_secret_value())
 
 
 @st.cache_resource
@@ -91,6 +94,7 @@ def input_example(model_name: str, version: str) -> dict | None:
 
 @st.cache_data(ttl=30, show_spinner=False)
 def dag(dag_id: str) -> dict:
+    """The DAG's details, its params (defaults and JSON Schemas) included."""
     return airflow().dag(dag_id)
 
 
@@ -114,6 +118,16 @@ def trigger(dag_id: str, conf: dict) -> dict:
 @st.cache_data(ttl=10, show_spinner=False)
 def served_model() -> dict:
     return model_api().model()
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def record_schema(model_name: str, version: str) -> dict | None:
+    """The JSON Schema of a record of this served model version (None: no model loaded).
+
+    The model API's document changes with the champion; the served model's name and version
+    key the cache, so a new champion's schema is read as soon as served_model() sees it.
+    """
+    return model_api().record_schema()
 
 
 def predict(record: dict) -> dict:

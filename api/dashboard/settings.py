@@ -1,76 +1,120 @@
-"""The dashboard's configuration, read from environment variables only."""
+"""The dashboard's configuration, read from environment variables only (pydantic-settings).
+
+Every variable is DASHBOARD_<FIELD> but MLflow's own three, which MLflow's client reads itself
+(MLFLOW_TRACKING_URI, MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD): they are required
+here too, so that a missing one is reported at start, with the others.
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from typing import Any
 
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "DASHBOARD_"
 MIN_PASSWORD_LENGTH = 12
-SECRETS = {"mlflow_password", "airflow_password", "model_api_key", "password"}  # kept verbatim
 
 
 class SettingsError(ValueError):
     """The environment does not hold a usable configuration."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Where the services are and how to log in to them and to the dashboard.
+class Settings(BaseSettings):
+    """Where the services are and how to log in to them and to the dashboard."""
 
-    MLflow's client reads its own variables (MLFLOW_TRACKING_*) itself; they are required
-    here so that a missing one is reported at start, with the others.
-    """
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
-    mlflow_tracking_uri: str
-    mlflow_username: str
-    mlflow_password: str = field(repr=False)
+    mlflow_tracking_uri: str = Field(validation_alias="MLFLOW_TRACKING_URI")
+    mlflow_username: str = Field(validation_alias="MLFLOW_TRACKING_USERNAME")
+    mlflow_password: SecretStr = Field(validation_alias="MLFLOW_TRACKING_PASSWORD")
     airflow_url: str
     airflow_username: str
-    airflow_password: str = field(repr=False)
+    airflow_password: SecretStr
     model_api_url: str
-    model_api_key: str = field(repr=False)
-    password: str = field(repr=False)
+    model_api_key: SecretStr
+    # The dashboard's own login.
+    password: SecretStr
     username: str = "admin"
+    # The DAG the Pipelines page triggers, and the registered model the pages open first.
     training_dag: str = "train_model"
     model_name: str = "wine-cultivar"
 
+    @model_validator(mode="before")
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Settings from the environment; SettingsError names every missing variable."""
-        env = os.environ if environ is None else environ
-        required = {
-            "mlflow_tracking_uri": "MLFLOW_TRACKING_URI",
-            "mlflow_username": "MLFLOW_TRACKING_USERNAME",
-            "mlflow_password": "MLFLOW_TRACKING_PASSWORD",
-            "airflow_url": "DASHBOARD_AIRFLOW_URL",
-            "airflow_username": "DASHBOARD_AIRFLOW_USERNAME",
-            "airflow_password": "DASHBOARD_AIRFLOW_PASSWORD",
-            "model_api_url": "DASHBOARD_MODEL_API_URL",
-            "model_api_key": "DASHBOARD_MODEL_API_KEY",
-            "password": "DASHBOARD_PASSWORD",
-        }
-        optional = {
-            "username": "DASHBOARD_USERNAME",
-            "training_dag": "DASHBOARD_TRAINING_DAG",
-            "model_name": "DASHBOARD_MODEL_NAME",
-        }
-        missing = [name for name in required.values() if not env.get(name, "").strip()]
-        if missing:
-            raise SettingsError(f"missing environment variables: {', '.join(missing)}")
-        values = {key: env[name] for key, name in required.items()}
-        values |= {key: env[name] for key, name in optional.items() if env.get(name, "").strip()}
-        values |= {key: values[key].strip() for key in values.keys() - SECRETS}
-        for key in ("mlflow_tracking_uri", "airflow_url", "model_api_url"):
-            values[key] = _http_url(values[key], required[key])
-        if len(values["password"]) < MIN_PASSWORD_LENGTH:
-            raise SettingsError(
-                f"DASHBOARD_PASSWORD must have at least {MIN_PASSWORD_LENGTH} characters"
-            )
-        return cls(**values)
+    def _blank_is_unset(cls, data: Any) -> Any:
+        """A variable set to blanks counts as missing (required) or unset (optional)."""
+        if isinstance(data, dict):
+            return {
+                key: value
+                for key, value in data.items()
+                if not (isinstance(value, str) and not value.strip())
+            }
+        return data
+
+    @field_validator(
+        "mlflow_tracking_uri",
+        "mlflow_username",
+        "airflow_url",
+        "airflow_username",
+        "model_api_url",
+        "username",
+        "training_dag",
+        "model_name",
+        mode="before",
+    )
+    @classmethod
+    def _strip(cls, value: Any) -> Any:
+        """Names and URLs lose surrounding blanks; secrets are kept verbatim."""
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("mlflow_tracking_uri", "airflow_url", "model_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
+        return value.rstrip("/")
+
+    @field_validator("password")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < MIN_PASSWORD_LENGTH:
+            raise ValueError(f"must have at least {MIN_PASSWORD_LENGTH} characters")
+        return value
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Settings from the environment; SettingsError names every variable that is wrong."""
+        try:
+            return cls()
+        except ValidationError as error:
+            # from None: pydantic's error carries the raw input, secrets included
+            raise SettingsError(_message(error)) from None
 
 
-def _http_url(value: str, variable: str) -> str:
-    if not value.startswith(("http://", "https://")):
-        raise SettingsError(f"{variable} must be an http:// or https:// URL, got {value!r}")
-    return value.rstrip("/")
+def env_names() -> dict[str, str]:
+    """Each field's environment variable."""
+    return {
+        name: field.validation_alias
+        if isinstance(field.validation_alias, str)
+        else f"{ENV_PREFIX}{name.upper()}"
+        for name, field in Settings.model_fields.items()
+    }
+
+
+def _message(error: ValidationError) -> str:
+    """pydantic's errors as one sentence naming the variables (never their values)."""
+    variables = env_names()
+    variables |= {variable: variable for variable in variables.values()}  # locs by alias
+    missing, wrong = [], []
+    for item in error.errors():
+        location = str(item["loc"][0]) if item["loc"] else ""
+        variable = variables.get(location, location)
+        if item["type"] == "missing":
+            missing.append(variable)
+        elif item["type"] == "value_error":  # ours: "must be ..."
+            wrong.append(f"{variable} {item['msg'].removeprefix('Value error, ')}")
+        else:
+            wrong.append(f"{variable}: {item['msg']}")
+    parts = [f"missing environment variables: {', '.join(missing)}"] if missing else []
+    return "; ".join(parts + wrong)

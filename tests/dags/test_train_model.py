@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,9 @@ import pytest
 from tests.ml import REPO
 
 DAGS = REPO / "dags"
+# What Airflow's GET /api/v2/dags/train_model/details lists as `params`: the dashboard's
+# trigger form is built from it, and its tests use this copy.
+DETAILS_PARAMS = REPO / "tests" / "api" / "dashboard" / "train_model_params.json"
 
 
 @pytest.fixture(scope="module")
@@ -70,6 +74,8 @@ def test_train_model_params(dagbag) -> None:
         ("estimator", "xgboost"),
         ("model_name", "bad name"),
         ("param_grid", "not an object"),
+        ("param_grid", {"max_depth": []}),
+        ("param_grid", {"max_depth": 3}),
     ],
 )
 def test_params_reject_bad_values(dagbag, key: str, value: object) -> None:
@@ -79,3 +85,15 @@ def test_params_reject_bad_values(dagbag, key: str, value: object) -> None:
     params.get_param(key).value = value
     with pytest.raises(ParamValidationError, match=f"param {key}"):
         params.validate()
+
+
+def test_the_details_endpoint_lists_the_params_the_dashboard_expects(dagbag) -> None:
+    """The params as the API server serves them (the serialized DAG, dumped by the DAG
+    details response) are the dashboard tests' copy; regenerate it when the DAG changes."""
+    from airflow.api_fastapi.core_api.datamodels.dags import DAGDetailsResponse
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = dagbag.dags["train_model"]
+    served = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+    params = json.loads(json.dumps(DAGDetailsResponse.get_params(served.params)))
+    assert params == json.loads(DETAILS_PARAMS.read_text())

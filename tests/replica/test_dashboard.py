@@ -117,9 +117,11 @@ def test_pipelines_shows_successful_training_runs(page: Page, dashboard) -> None
         re.compile(r"^validate_dataset: success train: success promote: success$")
     )
     expect(tasks).to_be_visible()  # the task states of the selected (latest) run
+    # the trigger form is made of the DAG's params, as Airflow lists them
     expect(page.get_by_role("textbox", name="dataset")).to_have_value(
         "s3://mlops-data/demo/wine.csv"
     )
+    expect(page.get_by_role("combobox", name="estimator")).to_have_value("random_forest")
     screenshot(page, "pipelines")
 
 

@@ -9,17 +9,11 @@ import streamlit as st
 
 from dashboard import forms, services
 from dashboard.clients import ServiceError
+from dashboard.forms import ParamField
 from dashboard.views.common import badge, refresh_button, show_error
 
+FORM_COLUMNS = 2
 TRIGGERED_KEY = "triggered_run"  # the run just triggered, announced after the rerun
-# The training DAG's own defaults, used when Airflow does not list the DAG's params.
-FALLBACK_PARAMS = {
-    "dataset": "s3://mlops-data/demo/wine.csv",
-    "target": "cultivar",
-    "promotion_metric": "f1_macro",
-    "estimator": "random_forest",
-    "param_grid": {},
-}
 
 
 def render() -> None:
@@ -38,68 +32,93 @@ def render() -> None:
     if dag.get("is_paused"):
         st.warning(f"{dag_id} is paused: new runs wait until it is unpaused in Airflow.")
     runs_section(dag_id)
-    trigger_section(dag_id, dag_params(dag))
+    trigger_section(dag_id, dag.get("params"))
 
 
-def dag_params(dag: dict) -> dict:
-    """The DAG's param defaults (Airflow lists each param as {"value": ..., "schema": ...})."""
-    params = dict(FALLBACK_PARAMS, model_name=services.settings().model_name)
-    for name, param in (dag.get("params") or {}).items():
-        value = param.get("value") if isinstance(param, dict) and "value" in param else param
-        if value is not None:
-            params[name] = value
-    return params
-
-
-def trigger_section(dag_id: str, params: dict) -> None:
+def trigger_section(dag_id: str, params: dict | None) -> None:
     st.subheader(f"Train a model: trigger {dag_id}")
-    values = trigger_form(params)
+    if not isinstance(params, dict):
+        st.warning(
+            f"Airflow did not list the params of {dag_id} (an older Airflow, or a DAG it has "
+            "not parsed yet). The form is built from them, so there is none: trigger the DAG "
+            "from Airflow's UI, or Refresh later.",
+            icon=":material/warning:",
+        )
+        return
+    try:
+        fields = forms.param_fields(params)
+    except ValueError as error:
+        st.error(f"The form cannot be built from {dag_id}'s params: {error}")
+        return
+    st.caption(
+        f"The form follows {dag_id}'s params as Airflow lists them, prefilled with their "
+        "defaults; every value is checked against its param's schema before the run starts."
+        if fields
+        else f"{dag_id} takes no params."
+    )
+    values = trigger_form(fields)
     triggered = st.session_state.pop(TRIGGERED_KEY, None)
     if triggered:
         st.success(f"Triggered run `{triggered}`: it is in the list above.")
     if values is not None:
-        start_run(dag_id, values)
+        start_run(dag_id, fields, values)
 
 
-def trigger_form(params: dict) -> dict | None:
-    """The DAG's params, prefilled with its defaults; what was typed once submitted."""
+def trigger_form(fields: list[ParamField]) -> dict | None:
+    """One widget per param, prefilled with its default; what was typed once submitted."""
     with st.form("trigger"):
-        left, right = st.columns(2)
+        columns = st.columns(FORM_COLUMNS)
         values = {
-            "dataset": left.text_input(
-                "dataset", params["dataset"], help="s3://bucket/key of a CSV"
-            ),
-            "target": left.text_input("target", params["target"], help="the column to predict"),
-            "model_name": left.text_input("model_name", params["model_name"]),
-            "promotion_metric": right.text_input(
-                "promotion_metric",
-                params["promotion_metric"],
-                help="a scikit-learn scorer, higher is better (f1_macro, r2, ...)",
-            ),
-            "estimator": right.selectbox(
-                "estimator",
-                forms.ESTIMATORS,
-                index=forms.ESTIMATORS.index(params["estimator"])
-                if params["estimator"] in forms.ESTIMATORS
-                else 0,
-            ),
-            "param_grid": right.text_area(
-                "param_grid (JSON)",
-                json.dumps(params["param_grid"] or {}),
-                help='each parameter with the values to try, e.g. {"max_depth": [3, 6]}; '
-                "{} for the DAG's default grid",
-            ),
+            field.name: param_input(columns[index % FORM_COLUMNS], field)
+            for index, field in enumerate(fields)
         }
         submitted = st.form_submit_button("Trigger training", type="primary")
     return values if submitted else None
 
 
-def start_run(dag_id: str, values: dict) -> None:
+def param_input(column, field: ParamField):
+    """The widget of one param, as its schema says."""
+    help_text = field.description
+    if field.widget == "select":
+        return column.selectbox(
+            field.name,
+            field.options,
+            index=field.option_index,
+            format_func=forms.option_label,
+            help=help_text,
+        )
+    if field.widget == "checkbox":
+        return column.checkbox(field.name, value=field.default, help=help_text)
+    if field.widget in ("integer", "float"):
+        return column.number_input(
+            field.name,
+            value=field.default,
+            min_value=field.minimum,
+            max_value=field.maximum,
+            step=1 if field.widget == "integer" else 0.01,
+            format=None if field.widget == "integer" else "%.4f",
+            help=help_text,
+        )
+    if field.widget == "json":
+        kind = field.schema.get("type")
+        return column.text_area(
+            f"{field.name} (JSON)",
+            field.default,
+            help=help_text or (f"a JSON {kind}" if isinstance(kind, str) else "JSON"),
+        )
+    return column.text_input(field.name, field.default, help=help_text)
+
+
+def start_run(dag_id: str, fields: list[ParamField], values: dict) -> None:
     """Validate, then trigger; on success the page reruns and announces the new run."""
     try:
-        conf = forms.training_conf(**values)
-    except ValueError as error:
-        st.error(f"Nothing was sent: {error}", icon=":material/error:")
+        conf = forms.trigger_conf(fields, values)
+    except forms.ConfError as error:
+        if len(error.problems) == 1:
+            st.error(f"Nothing was sent: {error.problems[0]}", icon=":material/error:")
+        else:
+            problems = "\n".join(f"- {problem}" for problem in error.problems)
+            st.error(f"Nothing was sent:\n\n{problems}", icon=":material/error:")
         return
     try:
         run = services.trigger(dag_id, conf)

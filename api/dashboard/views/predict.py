@@ -1,4 +1,4 @@
-"""Predict: a form built from the served model's signature, sent to the model API."""
+"""Predict: a form built from the model API's JSON Schema of a record, sent to the model API."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import streamlit as st
 from dashboard import forms, services
 from dashboard.clients import ServiceError
 from dashboard.forms import FormField
-from dashboard.views.common import refresh_button
+from dashboard.views.common import refresh_button, show_error
 
 FORM_COLUMNS = 3
 
 
 def render() -> None:
     st.title("Predict")
-    refresh_button(services.served_model)
+    refresh_button(services.served_model, services.record_schema)
     try:
         model = services.served_model()
     except ServiceError as error:
@@ -25,13 +25,23 @@ def render() -> None:
         f"(run `{model.get('run_id')}`)"
     )
     try:
+        schema = services.record_schema(model["name"], model["version"])
+    except ServiceError as error:
+        show_error("the model API's description of a record", error)
+        return
+    if schema is None:
+        st.info(
+            "The model API does not describe a record yet: it has no model loaded. "
+            "Refresh in a few seconds.",
+            icon=":material/info:",
+        )
+        return
+    try:
         example = services.input_example(model["name"], model["version"])
     except ServiceError:
         example = None  # the form still works, with empty defaults
     try:
-        fields = forms.prediction_fields(
-            model.get("signature") or {}, forms.example_record(example)
-        )
+        fields = forms.prediction_fields(schema, forms.example_record(example))
     except ValueError as error:
         st.error(f"This model cannot be used from a form: {error}")
         return
@@ -56,15 +66,18 @@ def prediction_form(fields: list[FormField], key: str) -> dict | None:
 
 def field_input(column, field: FormField, key: str):
     label = field.name if field.required else f"{field.name} (optional)"
-    help_text = f"MLflow type: {field.mlflow_type}"
+    help_text = f"JSON type: {field.json_type}"
     widget_key = f"{key}-{field.name}"
-    if field.widget == "float":
+    if field.widget in ("float", "integer"):
         return column.number_input(
-            label, value=field.default, step=0.01, format="%.4f", help=help_text, key=widget_key
-        )
-    if field.widget == "integer":
-        return column.number_input(
-            label, value=field.default, step=1, help=help_text, key=widget_key
+            label,
+            value=field.default,
+            min_value=field.minimum,
+            max_value=field.maximum,
+            step=0.01 if field.widget == "float" else 1,
+            format="%.4f" if field.widget == "float" else None,
+            help=help_text,
+            key=widget_key,
         )
     if field.widget == "checkbox":
         return column.checkbox(label, value=field.default, help=help_text, key=widget_key)

@@ -7,7 +7,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth
+from dashboard import auth, services
+from tests.api.dashboard.test_forms import TRAIN_MODEL_PARAMS
 from tests.ml import REPO
 
 APP = str(REPO / "api" / "dashboard" / "app.py")
@@ -144,10 +145,7 @@ def fake_airflow(environment, fake_server, monkeypatch):
     task = {"task_id": "train", "state": "success", "try_number": 1}
     routes = {
         ("POST", "/auth/token"): (201, {"access_token": "token"}),
-        ("GET", f"{dag}/details"): (
-            200,
-            {"is_paused": False, "params": {"dataset": {"value": "s3://data/wine.csv"}}},
-        ),
+        ("GET", f"{dag}/details"): (200, {"is_paused": False, "params": TRAIN_MODEL_PARAMS}),
         ("GET", f"{dag}/dagRuns"): (200, {"dag_runs": [run]}),
         ("GET", f"{dag}/dagRuns/manual__1/taskInstances"): (200, {"task_instances": [task]}),
         ("POST", f"{dag}/dagRuns"): (200, {"dag_run_id": "manual__2", "state": "queued"}),
@@ -162,25 +160,67 @@ def submit(app: AppTest, label: str) -> AppTest:
     return app.run()
 
 
+def widget(elements, label: str):
+    return next(element for element in elements if element.label == label)
+
+
 def test_pipelines_shows_runs_and_tasks(fake_airflow) -> None:
     app = page("pipelines")
     assert not app.exception
     assert ":green-badge[success: 1]" in texts(app)
     assert ":green-badge[train: success]" in texts(app)
-    assert app.text_input[0].value == "s3://data/wine.csv"  # the DAG's own default
+
+
+def test_the_trigger_form_is_made_of_the_dags_params(fake_airflow) -> None:
+    app = page("pipelines")
+    labels = [
+        element.label
+        for element in [*app.text_input, *app.selectbox, *app.text_area, *app.number_input]
+    ]
+    assert sorted(labels) == sorted(
+        [
+            *("dataset", "target", "model_name", "promotion_metric", "task", "estimator"),
+            *("param_grid (JSON)", "test_size", "random_seed", "Tasks of run"),
+        ]
+    )
+    assert widget(app.text_input, "dataset").value == "s3://mlops-data/demo/wine.csv"
+    assert widget(app.text_input, "dataset").help == (
+        "s3://bucket/key of a CSV file with a header row"
+    )
+    estimator = widget(app.selectbox, "estimator")
+    assert (estimator.options, estimator.value) == (["random_forest", "linear"], "random_forest")
+    test_size = widget(app.number_input, "test_size")
+    assert (test_size.value, test_size.min, test_size.max) == (0.25, 0.05, 0.5)
+    assert widget(app.number_input, "random_seed").value == 42
+    assert widget(app.text_area, "param_grid (JSON)").value == "{}"
 
 
 def test_a_bad_param_grid_is_not_sent(fake_airflow) -> None:
     app = page("pipelines")
-    app.text_area[0].input('{"max_depth": 3')
+    widget(app.text_area, "param_grid (JSON)").input('{"max_depth": 3')
     app = submit(app, "Trigger training")
     assert app.error[0].value.startswith("Nothing was sent: param_grid is not valid JSON")
     assert not fake_airflow.calls("POST", "/api/v2/dags/train_model/dagRuns")
 
 
+def test_values_the_params_refuse_are_listed_and_not_sent(fake_airflow) -> None:
+    app = page("pipelines")
+    widget(app.text_input, "dataset").input("https://example.test/wine.csv")
+    widget(app.text_input, "target").input("")
+    widget(app.text_area, "param_grid (JSON)").input('{"max_depth": []}')
+    app = submit(app, "Trigger training")
+    [error] = app.error
+    assert error.value.startswith("Nothing was sent:\n\n- dataset: 'https://example.test/wine.csv'")
+    assert "\n- target: '' should be non-empty" in error.value
+    assert "\n- param_grid.max_depth: [] should be non-empty" in error.value
+    assert not fake_airflow.calls("POST", "/api/v2/dags/train_model/dagRuns")
+
+
 def test_a_training_run_is_triggered_with_the_form_values(fake_airflow) -> None:
     app = page("pipelines")
-    app.text_area[0].input('{"max_depth": [3, 6]}')
+    widget(app.text_area, "param_grid (JSON)").input('{"max_depth": [3, 6]}')
+    widget(app.selectbox, "estimator").set_value("linear")
+    widget(app.number_input, "test_size").set_value(0.3)
     app = submit(app, "Trigger training")
     assert not app.error
     assert "Triggered run `manual__2`" in texts(app)
@@ -188,29 +228,66 @@ def test_a_training_run_is_triggered_with_the_form_values(fake_airflow) -> None:
     assert request.body == {
         "logical_date": None,
         "conf": {
-            "dataset": "s3://data/wine.csv",
+            "dataset": "s3://mlops-data/demo/wine.csv",
             "target": "cultivar",
             "model_name": "wine-cultivar",
             "promotion_metric": "f1_macro",
-            "estimator": "random_forest",
+            "task": "auto",
+            "estimator": "linear",
             "param_grid": {"max_depth": [3, 6]},
+            "test_size": 0.3,
+            "random_seed": 42,
         },
     }
 
 
-SIGNATURE = {
-    "inputs": '[{"type": "double", "name": "alcohol", "required": true}, '
-    '{"type": "long", "name": "magnesium", "required": true}]',
-    "outputs": '[{"type": "string", "required": true}]',
-    "params": None,
+@pytest.mark.parametrize("details", [{"is_paused": False}, {"params": None}])
+def test_without_params_there_is_no_form(fake_airflow, details) -> None:
+    answer = (200, details)
+    fake_airflow.route("GET", "/api/v2/dags/train_model/details", lambda request: answer)
+    app = page("pipelines")
+    assert not app.exception
+    assert "Airflow did not list the params of train_model" in texts(app)
+    assert not [button for button in app.button if button.label == "Trigger training"]
+    assert ":green-badge[success: 1]" in texts(app)  # the runs are still shown
+
+
+# As the model API publishes it: a float64, an int64 (beyond what the widget holds), a bool and
+# an optional text.
+RECORD = {
+    "type": "object",
+    "properties": {
+        "alcohol": {
+            "type": "number",
+            "minimum": -1.7976931348623157e308,
+            "maximum": 1.7976931348623157e308,
+        },
+        "magnesium": {
+            "type": "integer",
+            "minimum": -9223372036854775808,
+            "maximum": 9223372036854775807,
+        },
+        "organic": {"type": "boolean"},
+        "region": {"type": ["string", "null"]},
+    },
+    "required": ["alcohol", "magnesium", "organic"],
+    "additionalProperties": False,
 }
+
+
+def openapi(record: dict) -> dict:
+    """The model API's OpenAPI document, reduced to the request body of POST /predict."""
+    records = {"type": "array", "items": record}
+    request = {"type": "object", "properties": {"records": records}, "required": ["records"]}
+    return {"openapi": "3.1.0", "components": {"schemas": {"PredictRequest": request}}}
 
 
 @pytest.fixture
 def fake_model_api(environment, fake_server, monkeypatch):
     monkeypatch.setenv("DASHBOARD_MODEL_API_URL", fake_server.url)
     model = {"name": "wine-cultivar", "alias": "champion", "version": "4", "run_id": "abc"}
-    fake_server.route("GET", "/model", lambda request: (200, {**model, "signature": SIGNATURE}))
+    fake_server.route("GET", "/model", lambda request: (200, model))
+    fake_server.route("GET", "/openapi.json", lambda request: (200, openapi(RECORD)))
     return fake_server
 
 
@@ -218,13 +295,20 @@ def test_predict_builds_the_form_and_shows_the_prediction(fake_model_api) -> Non
     answer = {"model_name": "wine-cultivar", "model_version": "4", "predictions": ["class_2"]}
     fake_model_api.route("POST", "/predict", lambda request: (200, answer))
     app = page("predict")
+    assert not app.exception
     assert [field.label for field in app.number_input] == ["alcohol", "magnesium"]
+    assert [field.help for field in app.number_input] == ["JSON type: number", "JSON type: integer"]
+    magnesium = app.number_input[1]
+    assert (magnesium.min, magnesium.max) == (-(2**53 - 1), 2**53 - 1)
+    assert [field.label for field in app.checkbox] == ["organic"]
+    assert [field.label for field in app.text_input] == ["region (optional)"]
     app.number_input[0].set_value(13.5)
     app.number_input[1].set_value(101)
     app = submit(app, "Predict")
     assert app.success[0].value == ("Prediction: **class_2** (model wine-cultivar version 4)")
     [request] = fake_model_api.calls("POST", "/predict")
-    assert request.body == {"records": [{"alcohol": 13.5, "magnesium": 101}]}
+    # the empty optional text is left out
+    assert request.body == {"records": [{"alcohol": 13.5, "magnesium": 101, "organic": False}]}
 
 
 def test_predict_shows_422_details_as_sentences(fake_model_api) -> None:
@@ -232,6 +316,47 @@ def test_predict_shows_422_details_as_sentences(fake_model_api) -> None:
     fake_model_api.route("POST", "/predict", lambda request: (422, {"detail": detail}))
     app = submit(page("predict"), "Predict")
     assert app.error[0].value == "The model API rejected the record:\n\n- magnesium: is required"
+
+
+def test_predict_refuses_a_record_it_cannot_edit(fake_model_api) -> None:
+    record = {"properties": {"image": {"type": "array", "items": {"type": "number"}}}}
+    fake_model_api.route("GET", "/openapi.json", lambda request: (200, openapi(record)))
+    app = page("predict")
+    assert not app.exception
+    assert app.error[0].value == (
+        "This model cannot be used from a form: "
+        "the form cannot edit input 'image' of JSON type 'array'"
+    )
+    assert not app.number_input
+
+
+def test_predict_without_a_record_schema_says_no_model_is_loaded(fake_model_api) -> None:
+    no_model = openapi({"type": "object", "additionalProperties": True})
+    fake_model_api.route("GET", "/openapi.json", lambda request: (200, no_model))
+    app = page("predict")
+    assert app.info[0].value.startswith("The model API does not describe a record yet")
+    assert not app.error
+
+
+def test_a_new_champion_brings_its_own_form(fake_model_api) -> None:
+    app = page("predict")
+    assert [field.label for field in app.number_input] == ["alcohol", "magnesium"]
+    champion = {"name": "wine-cultivar", "alias": "champion", "version": "5", "run_id": "def"}
+    record = {"properties": {"tenure_months": {"type": "integer"}}, "required": ["tenure_months"]}
+    fake_model_api.route("GET", "/model", lambda request: (200, champion))
+    fake_model_api.route("GET", "/openapi.json", lambda request: (200, openapi(record)))
+    services.served_model.clear()  # its 10 s are over; the schema's cache is kept
+    app.run()
+    assert "version **5**" in texts(app)
+    assert [field.label for field in app.number_input] == ["tenure_months"]
+    assert len(fake_model_api.calls("GET", "/openapi.json")) == 2
+
+
+def test_the_record_schema_is_read_once_per_model_version(fake_model_api) -> None:
+    app = page("predict")
+    app.run()
+    assert len(fake_model_api.calls("GET", "/model")) == 1
+    assert len(fake_model_api.calls("GET", "/openapi.json")) == 1
 
 
 def test_logging_out_goes_back_to_the_login_page(environment) -> None:

@@ -14,6 +14,7 @@ from dashboard.clients import (
     AirflowClient,
     ModelApiClient,
     ServiceError,
+    record_schema_of,
     token_expiry,
 )
 
@@ -197,3 +198,59 @@ def test_model_api_errors_keep_status_and_detail(fake_server) -> None:
     with pytest.raises(ServiceError, match="no model is being served") as unavailable:
         api.model()
     assert unavailable.value.status == 503
+
+
+RECORD = {
+    "type": "object",
+    "properties": {"alcohol": {"type": "number"}, "maybe": {"type": ["number", "null"]}},
+    "required": ["alcohol"],
+    "additionalProperties": False,
+}
+
+
+def openapi(records: dict | None) -> dict:
+    """The model API's OpenAPI document, reduced to what the dashboard reads."""
+    request = {"type": "object", "properties": {} if records is None else {"records": records}}
+    return {"openapi": "3.1.0", "components": {"schemas": {"PredictRequest": request}}}
+
+
+def test_the_record_schema_is_read_from_the_openapi_document(fake_server) -> None:
+    document = openapi({"type": "array", "items": RECORD})
+    fake_server.route("GET", "/openapi.json", lambda request: (200, document))
+    assert ModelApiClient(fake_server.url, "key-123").record_schema() == RECORD
+    assert len(fake_server.calls("GET", "/openapi.json")) == 1
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        openapi({"type": "array", "items": {"type": "object", "additionalProperties": True}}),
+        openapi({"type": "array"}),  # no items
+        openapi(None),  # no records
+        {"openapi": "3.1.0", "paths": {}},  # no PredictRequest
+        {"components": {"schemas": {"PredictRequest": "not a schema"}}},
+        [],
+    ],
+)
+def test_no_model_loaded_is_no_record_schema(document) -> None:
+    assert record_schema_of(document) is None
+
+
+def test_references_to_components_are_followed() -> None:
+    document = {
+        "components": {
+            "schemas": {
+                "PredictRequest": {
+                    "properties": {"records": {"items": {"$ref": "#/components/schemas/Record"}}}
+                },
+                "Record": RECORD,
+            }
+        }
+    }
+    assert record_schema_of(document) == RECORD
+
+
+def test_an_unreadable_openapi_document_is_a_service_error(fake_server) -> None:
+    fake_server.route("GET", "/openapi.json", lambda request: (200, "<html>docs</html>"))
+    with pytest.raises(ServiceError, match="not JSON"):
+        ModelApiClient(fake_server.url, "key-123").record_schema()

@@ -75,12 +75,15 @@ def test_registered_models_show_versions_aliases_and_tags(client, trained) -> No
 
 
 def test_the_prediction_form_from_a_real_model(trained) -> None:
+    """The record schema the model API publishes for a model trained by the pipeline (made
+    by the model API's own code), prefilled from the model's input example."""
+    from model_api import schema
+
     first, _, _ = trained
-    signature = tracking.mlflow.models.get_model_info(
-        f"models:/{MODEL}/{first.version}"
-    ).signature.to_dict()
+    signature = tracking.mlflow.models.get_model_info(f"models:/{MODEL}/{first.version}").signature
+    record = schema.record_schema(schema.columns_of(signature))
     example = forms.example_record(tracking.input_example(MODEL, first.version))
-    fields = forms.prediction_fields(signature, example)
+    fields = forms.prediction_fields(record, example)
     features = wine().drop(columns="cultivar")
     assert [field.name for field in fields] == features.columns.tolist()
     assert all(field.widget == "float" for field in fields)
