@@ -19,6 +19,7 @@ COMMANDS = {
     "ssh-keygen": "openssh-client",
     "iptables": "iptables",  # netavark NATs the hosts' traffic with it
     "chromium": "chromium",  # the dashboard's browser tests (Playwright drives it)
+    "wrk": "wrk",  # the bench's load generator: its script and parsing are tested here
 }
 # present as files rather than commands
 FILES = {

@@ -1,0 +1,110 @@
+"""Debian's wrk as the load generator: a POST script in, one JSON summary out.
+
+wrk runs on the host that serves, against loopback, bounded in time (`duration`) and in
+connections. Its `done` hook prints the summary as one JSON line, so nothing is scraped from
+wrk's human-readable report.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+MARKER = "WRK_JSON "
+_DONE = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    '%s{"requests": %d, "duration_us": %d, "bytes": %d, ' ..
+    '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
+    '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d, "mean": %.1f}}\\n',
+    "MARKER", summary.requests, summary.duration, summary.bytes,
+    e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99),
+    latency.max, latency.mean))
+end
+""".replace('"MARKER"', json.dumps(MARKER))
+
+
+def post_script(body: str, headers: dict[str, str]) -> str:
+    """A wrk Lua script that POSTs `body` (JSON) with `headers` and reports as JSON."""
+    if "]==]" in body:
+        raise ValueError("the body cannot be quoted in a Lua long string")
+    lines = ['wrk.method = "POST"', f"wrk.body = [==[{body}]==]"]
+    for name, value in {"Content-Type": "application/json", **headers}.items():
+        lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
+    return "\n".join(lines) + "\n" + _DONE
+
+
+def command(url: str, script: str, connections: int, duration: int) -> list[str]:
+    """wrk's argument list: one thread per connection up to two (the hosts have 2 cores).
+
+    wrk takes whole seconds only.
+    """
+    if connections < 1 or duration < 1 or int(duration) != duration:
+        raise ValueError("connections must be >= 1 and duration a whole number of seconds")
+    threads = min(connections, 2)
+    return [
+        "wrk",
+        f"--threads={threads}",
+        f"--connections={connections}",
+        f"--duration={int(duration)}s",
+        "--timeout=10s",
+        f"--script={script}",
+        url,
+    ]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What one wrk run measured."""
+
+    requests: int
+    seconds: float
+    failed: int  # non-2xx/3xx answers, timeouts and socket errors
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+
+    @property
+    def requests_per_s(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def as_dict(self, rows: int = 1) -> dict:
+        return {
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "failed": self.failed,
+            "requests_per_s": round(self.requests_per_s, 1),
+            "rows_per_s": round(self.requests_per_s * rows, 1),
+            "p50_ms": self.p50_ms,
+            "p90_ms": self.p90_ms,
+            "p99_ms": self.p99_ms,
+            "max_ms": self.max_ms,
+        }
+
+
+def parse(output: str) -> Summary:
+    """The summary line the script's `done` hook printed; ValueError when there is none."""
+    for line in output.splitlines():
+        if line.startswith(MARKER):
+            data = json.loads(line[len(MARKER) :])
+            break
+    else:
+        raise ValueError(f"wrk printed no summary; its output was: {output[-500:]!r}")
+    errors = data["errors"]
+    latency = data["latency_us"]
+    return Summary(
+        requests=data["requests"],
+        seconds=data["duration_us"] / 1e6,
+        failed=errors["status"]
+        + errors["timeout"]
+        + errors["connect"]
+        + errors["read"]
+        + errors["write"],
+        p50_ms=latency["p50"] / 1000,
+        p90_ms=latency["p90"] / 1000,
+        p99_ms=latency["p99"] / 1000,
+        max_ms=latency["max"] / 1000,
+    )
