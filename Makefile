@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 export CONTAINERS_CONF := $(CURDIR)/local/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 
-.PHONY: help prereqs venv locks wheelhouse up down status test unit lint molecule e2e bench clean
+.PHONY: help prereqs venv locks wheelhouse up down status test unit lint molecule e2e bench drills clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -55,7 +55,10 @@ e2e: venv ## End-to-end checks on a replica the suite builds (writes docs/screen
 	$(PY) -m pytest -m replica
 
 bench: venv ## Measure the running replica (make up first): bench/results/*.json, bench/README.md
-	$(PY) -m bench
+	$(PY) -m bench $(ARGS)
+
+drills: venv ## Break the running replica and measure recovery: bench/results/drills-*.json
+	$(PY) -m bench.drills $(ARGS)
 
 clean: ## Remove the virtualenv and caches kept in the repository
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -8,7 +8,7 @@ wrk's human-readable report.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MARKER = "WRK_JSON "
 _DONE = """
@@ -17,23 +17,46 @@ done = function(summary, latency, requests)
   io.write(string.format(
     '%s{"requests": %d, "duration_us": %d, "bytes": %d, ' ..
     '"errors": {"connect": %d, "read": %d, "write": %d, "status": %d, "timeout": %d}, ' ..
-    '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d, "mean": %.1f}}\\n',
+    '"latency_us": {"p50": %d, "p90": %d, "p99": %d, "max": %d, "mean": %.1f}, ' ..
+    '"statuses": {%s}}\\n',
     "MARKER", summary.requests, summary.duration, summary.bytes,
     e.connect, e.read, e.write, e.status, e.timeout,
     latency:percentile(50), latency:percentile(90), latency:percentile(99),
-    latency.max, latency.mean))
+    latency.max, latency.mean, statuses_json()))
 end
 """.replace('"MARKER"', json.dumps(MARKER))
+# Each thread counts the answers' statuses; `done` adds them up (wrk copies a thread's
+# tables out with thread:get). A `response` hook makes wrk read every body: a little slower.
+_STATUSES = """
+local threads = {}
+function setup(thread) table.insert(threads, thread) end
+function init(args) statuses = {} end
+function response(status, headers, body) statuses[status] = (statuses[status] or 0) + 1 end
+function statuses_json()
+  local total, parts = {}, {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses") or {}) do
+      total[status] = (total[status] or 0) + count
+    end
+  end
+  for status, count in pairs(total) do
+    table.insert(parts, string.format('"%d": %d', status, count))
+  end
+  return table.concat(parts, ", ")
+end
+"""
+_NO_STATUSES = 'function statuses_json() return "" end\n'
 
 
-def post_script(body: str, headers: dict[str, str]) -> str:
-    """A wrk Lua script that POSTs `body` (JSON) with `headers` and reports as JSON."""
+def post_script(body: str, headers: dict[str, str], statuses: bool = False) -> str:
+    """A wrk Lua script that POSTs `body` (JSON) with `headers` and reports as JSON; with
+    `statuses`, the answers are counted by HTTP status too."""
     if "]==]" in body:
         raise ValueError("the body cannot be quoted in a Lua long string")
     lines = ['wrk.method = "POST"', f"wrk.body = [==[{body}]==]"]
     for name, value in {"Content-Type": "application/json", **headers}.items():
         lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
-    return "\n".join(lines) + "\n" + _DONE
+    return "\n".join(lines) + "\n" + (_STATUSES if statuses else _NO_STATUSES) + _DONE
 
 
 def command(url: str, script: str, connections: int, duration: int) -> list[str]:
@@ -66,6 +89,7 @@ class Summary:
     p90_ms: float
     p99_ms: float
     max_ms: float
+    statuses: dict[int, int] = field(default_factory=dict)  # with post_script(statuses=True)
 
     @property
     def requests_per_s(self) -> float:
@@ -82,6 +106,11 @@ class Summary:
             "p90_ms": self.p90_ms,
             "p99_ms": self.p99_ms,
             "max_ms": self.max_ms,
+            **(
+                {"statuses": {str(k): v for k, v in sorted(self.statuses.items())}}
+                if self.statuses
+                else {}
+            ),
         }
 
 
@@ -107,4 +136,5 @@ def parse(output: str) -> Summary:
         p90_ms=latency["p90"] / 1000,
         p99_ms=latency["p99"] / 1000,
         max_ms=latency["max"] / 1000,
+        statuses={int(status): count for status, count in data.get("statuses", {}).items()},
     )

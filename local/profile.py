@@ -14,6 +14,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,23 @@ from local import config, hosts, inventory
 
 OUTPUT = config.REPO / "bench" / "results" / "converge-profile.json"
 KEPT = 15
+
+
+def recap(output: str) -> dict[str, int]:
+    """changed= per host, from the PLAY RECAP of ansible-playbook's output."""
+    return {
+        m.group(1): int(m.group(2))
+        for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.MULTILINE)
+    }
+
+
+def by_role(records: list[dict]) -> dict[str, float]:
+    """Task seconds per role (summed over hosts), longest first; None: tasks of no role."""
+    totals: dict[str, float] = {}
+    for record in records:
+        role = record["role"] or "(playbook)"
+        totals[role] = totals.get(role, 0.0) + record["seconds"]
+    return {role: round(total, 1) for role, total in sorted(totals.items(), key=lambda i: -i[1])}
 
 
 def summarise(records: list[dict], kept: int = KEPT) -> list[dict]:

@@ -1,4 +1,4 @@
-"""The README tables are made from a results file, between markers, and nothing else moves."""
+"""The README tables are made from the newest results, between markers, nothing else moves."""
 
 from __future__ import annotations
 
@@ -8,61 +8,79 @@ import pytest
 
 from bench import report
 
-RESULT = {
-    "taken_at": "2026-12-03T12:00:00+00:00",
-    "commit": "abc1234",
-    "machine": {"cores": 2, "memory_gib": 23.5, "cpu": "Some CPU", "kernel": "6.1"},
-    "serving": {
-        "model": "wine-cultivar v3",
-        "workers": 2,
-        "duration_s": 10.0,
-        "load_generator": "wrk 4.1.0",
-        "runs": [
-            {
-                "target": t,
-                "rows": 1,
-                "connections": 16,
-                "requests_per_s": rps,
-                "p50_ms": 1.0,
-                "p99_ms": 9.0,
-                "failed": f,
-            }
-            for t, rps, f in [("model_api", 420.0, 0), ("mlflow_serve", 60.0, 2)]
-        ],
-        "ratios": [{"rows": 1, "connections": 16, "requests_per_s": 7.0, "p99": 1.0}],
-    },
+MACHINE = {"cores": 2, "memory_gib": 23.5, "cpu": "Some CPU", "kernel": "6.1"}
+SERVING = {
+    "model": "wine-cultivar v3",
+    "workers": 2,
+    "duration_s": 10,
+    "load_generator": "wrk 4.1.0",
+    "runs": [
+        {
+            "target": target,
+            "rows": 1,
+            "connections": 16,
+            "requests_per_s": rps,
+            "p50_ms": 1.0,
+            "p99_ms": 9.0,
+            "failed": failed,
+        }
+        for target, rps, failed in [("model_api", 420.0, 0), ("mlflow_serve", 60.0, 2)]
+    ],
+    "ratios": [{"rows": 1, "connections": 16, "requests_per_s": 7.0, "p99": 1.0}],
+}
+PROMOTION = {
+    "moves": [
+        {
+            "to_version": "4",
+            "first_worker_s": 1.2,
+            "every_worker_s": 9.8,
+            "workers": 2,
+            "load": {"requests": 900, "failed": 0},
+        }
+    ]
 }
 
 
-def test_the_table_is_written_between_the_markers(tmp_path) -> None:
+def write(directory, name: str, commit: str, **parts) -> None:
+    data = {"taken_at": "2026-12-03T12:00:00+00:00", "commit": commit, "machine": MACHINE}
+    (directory / name).write_text(json.dumps(data | parts))
+
+
+def test_each_part_comes_from_the_newest_file_that_has_it(tmp_path) -> None:
+    write(tmp_path, "bench-20261201T000000Z.json", "old", serving=SERVING, promotion=PROMOTION)
+    write(tmp_path, "bench-20261203T000000Z.json", "new", serving=SERVING)
+    (tmp_path / "converge-profile.json").write_text("{}")
+    found = report.newest_by_part(tmp_path)
+    assert {part: found[part][0] for part in found} == {
+        "serving": "bench-20261203T000000Z.json",
+        "promotion": "bench-20261201T000000Z.json",
+    }
+
+
+def test_the_tables_are_written_between_the_markers(tmp_path) -> None:
+    write(tmp_path, "bench-20261203T120000Z.json", "abc1234", serving=SERVING, promotion=PROMOTION)
     readme = tmp_path / "README.md"
     readme.write_text(f"intro\n{report.BEGIN}\nold\n{report.END}\nafter\n")
-    results = tmp_path / "bench-20261203T120000Z.json"
-    results.write_text(json.dumps(RESULT))
-    report.update_readme(results, readme)
+    report.update_readme(tmp_path, readme)
     text = readme.read_text()
     assert text.startswith("intro\n")
     assert text.endswith(f"{report.END}\nafter\n")
-    assert "old" not in text
+    assert "\nold\n" not in text
     assert "commit `abc1234`" in text
     assert "| 1 | 16 | 420.0 | 1.0 / 9.0 | 60.0 | 1.0 / 9.0 | 7.00 | 0 / 2 |" in text
+    assert "| v4 | 1.2 | 9.8 | 2 | 900 | 0 |" in text
+    assert text.count("Not measured yet.") == 3  # pipeline, provisioning, drills
 
 
 def test_a_readme_without_markers_is_refused(tmp_path) -> None:
     readme = tmp_path / "README.md"
     readme.write_text("no markers")
-    results = tmp_path / "bench-1.json"
-    results.write_text(json.dumps(RESULT))
     with pytest.raises(ValueError, match="markers"):
-        report.update_readme(results, readme)
+        report.update_readme(tmp_path, readme)
 
 
-def test_latest_is_the_newest_file(tmp_path) -> None:
-    for name in ("bench-20261201T000000Z.json", "bench-20261203T000000Z.json"):
-        (tmp_path / name).write_text("{}")
-    assert report.latest(tmp_path).name == "bench-20261203T000000Z.json"
-    with pytest.raises(FileNotFoundError, match="make bench"):
-        report.latest(tmp_path / "empty")
+def test_no_results_says_so() -> None:
+    assert report.render({}) == "No results yet: run `make bench`."
 
 
 def test_the_committed_readme_has_the_markers() -> None:

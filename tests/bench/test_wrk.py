@@ -80,7 +80,7 @@ def test_the_script_runs_in_wrk(tmp_path) -> None:
     thread.start()
     try:
         script = tmp_path / "post.lua"
-        script.write_text(wrk.post_script('{"records": [1]}', {"X-API-Key": "k"}))
+        script.write_text(wrk.post_script('{"records": [1]}', {"X-API-Key": "k"}, statuses=True))
         url = f"http://127.0.0.1:{server.server_port}/predict"
         argv = wrk.command(url, str(script), 2, 1)
         output = subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
@@ -90,3 +90,6 @@ def test_the_script_runs_in_wrk(tmp_path) -> None:
     assert summary.requests >= len(received) - 2 > 0  # wrk stops with requests in flight
     assert set(received) == {("k", b'{"records": [1]}')}
     assert abs(summary.failed - summary.requests / 2) <= 2
+    assert set(summary.statuses) == {200, 503}
+    assert sum(summary.statuses.values()) == summary.requests
+    assert summary.statuses[503] == summary.failed

@@ -3,10 +3,6 @@ nothing once per session, converged with ansible/site.yml, removed with its data
 
 from __future__ import annotations
 
-import json
-import re
-import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +14,8 @@ from botocore.config import Config
 
 from local import config, hosts, inventory
 from local.__main__ import up
+from local.clients import AirflowApi, wait  # noqa: F401 - the tests import them from here
+from local.profile import recap
 from tests.conftest import REPO, VENV_BIN, run
 from tests.replica.browser import chromium
 
@@ -53,13 +51,6 @@ def playbook(replica: config.Replica) -> str:
     )
     assert proc.returncode == 0, proc.stdout[-8000:] + proc.stderr[-4000:]
     return proc.stdout
-
-
-def recap(output: str) -> dict[str, int]:
-    return {
-        m.group(1): int(m.group(2))
-        for m in re.finditer(r"^(\S+)\s+: ok=\d+\s+changed=(\d+)", output, re.MULTILINE)
-    }
 
 
 @pytest.fixture(scope="session")
@@ -107,64 +98,10 @@ def pg(replica, secrets, role="mlflow"):
     )
 
 
-def wait(check, timeout=60.0):
-    """Call check until it returns without raising; re-raise its last error after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            return check()
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
-
-
-class AirflowApi:
-    """Airflow's REST API as a client sees it: JSON in and out, a bearer token once logged in."""
-
-    def __init__(self, base: str, token: str | None = None):
-        self.base, self.token = base, token
-
-    def __call__(self, method: str, path: str, body: dict | None = None) -> dict:
-        headers = {"Content-Type": "application/json"}
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(  # noqa: S310 - http to our own host
-            self.base + path, data=data, method=method, headers=headers
-        )
-        with urllib.request.urlopen(request, timeout=15) as response:  # noqa: S310
-            return json.load(response)
-
-    def log(self, path: str) -> str:
-        """A task's log (GET .../logs/N) as text: one structured event (JSON) per line; an
-        exception's message is in its event's error_detail."""
-        content = self("GET", path)["content"]
-        if isinstance(content, str):
-            return content
-        return "\n".join(json.dumps(item) for item in content)
-
-    def run_dag(self, dag_id: str, conf: dict | None = None, timeout: float = 600) -> dict:
-        """Trigger a run and wait for its end; the finished run."""
-        run = self(
-            "POST", f"/api/v2/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}}
-        )
-        path = f"/api/v2/dags/{dag_id}/dagRuns/{run['dag_run_id']}"
-
-        def finished():
-            state = self("GET", path)
-            assert state["state"] in ("success", "failed")
-            return state
-
-        return wait(finished, timeout=timeout)
-
-
 @pytest.fixture(scope="session")
 def airflow_api(converged, secrets) -> AirflowApi:
     base = f"http://{ip(converged, 'airflow')}:8080"
-    login = {"username": "admin", "password": secrets["secret_airflow_admin_password"]}
-    token = AirflowApi(base)("POST", "/auth/token", login)["access_token"]
-    return AirflowApi(base, token)
+    return AirflowApi.login(base, "admin", secrets["secret_airflow_admin_password"])
 
 
 @dataclass(frozen=True)

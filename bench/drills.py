@@ -1,0 +1,263 @@
+"""`make drills` (python -m bench.drills): break the running replica the ways production
+breaks, and measure how it recovers, under a load on the model API.
+
+Each drill: counts of what the platform holds (experiments, runs, model versions, DAG runs)
+are taken before; a load runs on /predict (but for the app host's own restart, which would
+stop the load generator with it); the failure is made; the time until every service is
+healthy again is measured; the counts are taken again and must not have dropped.
+Results go to bench/results/drills-<UTC time>.json and the drills table of bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import httpx
+import psycopg2
+
+from bench import report
+from bench.hosts import OnHost
+from bench.load import Load
+from bench.platform import Platform
+from bench.provenance import commit, machine
+from local import config, podman
+
+RECOVERY_TIMEOUT = 180.0
+LOAD_CONNECTIONS = 4
+LOAD_SECONDS = 40
+BEFORE_FAILURE_SECONDS = 5
+S3_OUTAGE_SECONDS = 20
+FLOOD = {"connections": 256, "seconds": 20}
+# (host, unit): every long-running unit of the platform
+UNITS = (
+    ("mlflow", "mlflow"),
+    ("airflow", "airflow-api-server"),
+    ("airflow", "airflow-scheduler"),
+    ("airflow", "airflow-dag-processor"),
+    ("airflow", "airflow-triggerer"),
+    ("app", "model-api"),
+    ("app", "dashboard"),
+    ("s3", "seaweedfs"),
+    ("rds", "postgresql@17-main"),
+)
+
+
+def unhealthy(platform: Platform) -> list[str]:
+    """The services that do not answer as healthy now (empty: all do)."""
+    checks: dict[str, Callable[[], bool]] = {
+        "mlflow": lambda: _get(f"http://{platform.ip('mlflow')}:5000/health") == 200,
+        "airflow": lambda: _airflow_healthy(platform),
+        "model-api": lambda: _get(f"http://{platform.ip('app')}:8000/ready") == 200,
+        "dashboard": lambda: _get(f"http://{platform.ip('app')}:8501/_stcore/health") == 200,
+        "s3": lambda: _get(f"http://{platform.ip('s3')}:8333/") == 403,
+        "postgresql": lambda: _database_answers(platform),
+    }
+    down = []
+    for name, check in checks.items():
+        try:
+            ok = check()
+        except Exception:
+            ok = False
+        if not ok:
+            down.append(name)
+    return down
+
+
+def _get(url: str) -> int:
+    return httpx.get(url, timeout=5).status_code
+
+
+def _airflow_healthy(platform: Platform) -> bool:
+    health = httpx.get(f"http://{platform.ip('airflow')}:8080/api/v2/monitor/health", timeout=5)
+    components = health.json()
+    return health.status_code == 200 and all(
+        part.get("status") == "healthy" for part in components.values()
+    )
+
+
+def _database_answers(platform: Platform) -> bool:
+    connection = psycopg2.connect(
+        host=platform.ip("rds"),
+        dbname="mlops",
+        user="mlflow",
+        password=platform.secrets["secret_db_password_mlflow"],
+        connect_timeout=5,
+        sslmode="verify-full",
+        sslrootcert=str(platform.replica.tls_dir / "ca.crt"),
+    )
+    with connection, connection.cursor() as cursor:
+        cursor.execute("select 1")
+        ok = cursor.fetchone() == (1,)
+    connection.close()
+    return ok
+
+
+def recovery(platform: Platform, started: float, condition: Callable[[], bool]) -> float | None:
+    """Seconds from `started` until `condition()` and every service is healthy; None if not
+    within RECOVERY_TIMEOUT."""
+    while time.monotonic() - started < RECOVERY_TIMEOUT:
+        if _holds(condition) and not unhealthy(platform):
+            return round(time.monotonic() - started, 1)
+        time.sleep(0.25)
+    return None
+
+
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return condition()
+    except Exception:  # what it asks is down: not yet
+        return False
+
+
+@dataclass(frozen=True)
+class Drill:
+    name: str
+    host: str  # where the failure is made
+    # does the failure; returns a condition that tells the failure is over
+    fail: Callable[[OnHost], Callable[[], bool]]
+    load: bool = True
+    load_connections: int = LOAD_CONNECTIONS
+    load_seconds: int = LOAD_SECONDS
+
+
+def kill_unit(unit: str) -> Callable[[OnHost], Callable[[], bool]]:
+    def fail(host: OnHost) -> Callable[[], bool]:
+        pid = host.sh(f"systemctl show -P MainPID {unit}").strip()
+        if pid in ("", "0"):
+            raise RuntimeError(f"{unit} on {host.host.name} is not running")
+        host.sh(f"kill -9 {pid}")
+
+        def restarted() -> bool:
+            state = host.sh(f"systemctl show -P ActiveState,MainPID {unit}").split()
+            return state[0] == "active" and state[1] not in (pid, "0")
+
+        return restarted
+
+    return fail
+
+
+def restart_host(host: OnHost) -> Callable[[], bool]:
+    podman.run("restart", "--time", "30", host.container)
+    return lambda: True
+
+
+def restart_unit(unit: str) -> Callable[[OnHost], Callable[[], bool]]:
+    def fail(host: OnHost) -> Callable[[], bool]:
+        host.sh(f"systemctl restart {unit}")
+        return lambda: True
+
+    return fail
+
+
+def stop_host_for(seconds: int) -> Callable[[OnHost], Callable[[], bool]]:
+    def fail(host: OnHost) -> Callable[[], bool]:
+        podman.run("stop", "--time", "30", host.container)
+        time.sleep(seconds)
+        podman.run("start", host.container)
+        return lambda: True
+
+    return fail
+
+
+def flood(host: OnHost) -> Callable[[], bool]:
+    return lambda: True  # the flood is the load itself (see DRILLS)
+
+
+DRILLS: tuple[Drill, ...] = (
+    *(Drill(f"kill -9 {unit}", host, kill_unit(unit)) for host, unit in UNITS),
+    *(
+        Drill(f"restart host {name}", name, restart_host, load=name != "app")
+        for name in ("mlflow", "airflow", "app", "rds", "s3")
+    ),
+    Drill("restart PostgreSQL under load", "rds", restart_unit("postgresql@17-main")),
+    Drill(
+        f"stop the S3 host {S3_OUTAGE_SECONDS} s under load", "s3", stop_host_for(S3_OUTAGE_SECONDS)
+    ),
+    Drill(
+        f"flood: {FLOOD['connections']} connections for {FLOOD['seconds']} s",
+        "app",
+        flood,
+        load_connections=FLOOD["connections"],
+        load_seconds=FLOOD["seconds"],
+    ),
+)
+
+
+def run(platform: Platform, drill: Drill) -> dict:
+    app = OnHost.named(platform.replica, "app")
+    target = OnHost.named(platform.replica, drill.host)
+    down = unhealthy(platform)
+    if down:
+        raise RuntimeError(f"{drill.name}: not healthy before the drill: {', '.join(down)}")
+    before = platform.counts()
+    figures = None
+    if drill.load:
+        with Load(app, platform.api_key, drill.load_connections, drill.load_seconds) as load:
+            time.sleep(BEFORE_FAILURE_SECONDS)
+            started = time.monotonic()
+            over = drill.fail(target)
+            recovered = recovery(platform, started, over)
+        figures = load.figures()
+    else:
+        started = time.monotonic()
+        over = drill.fail(target)
+        recovered = recovery(platform, started, over)
+    after = platform.counts() if recovered is not None else before
+    result = {
+        "name": drill.name,
+        "recovered_s": recovered,
+        "load": figures,
+        "counts_before": before,
+        "lost": {key: after[key] - before[key] for key in before if after[key] < before[key]},
+    }
+    print(
+        f"drill: {drill.name}: back in {recovered} s; "
+        + (
+            f"{figures['requests']} requests, {figures['failed_other']} failed, "
+            f"{figures['unavailable']} 503"
+            if figures
+            else "no load"
+        )
+        + (f"; LOST {result['lost']}" if result["lost"] else "")
+    )
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.drills", description=__doc__)
+    parser.add_argument("--only", default="", help="run the drills whose name has this text")
+    args = parser.parse_args(argv)
+    replica = config.from_env()
+    platform = Platform(replica)
+    taken_at = datetime.now(UTC)
+    chosen = [drill for drill in DRILLS if args.only in drill.name]
+    if not chosen:
+        raise SystemExit(f"no drill matches {args.only!r}")
+    results = [run(platform, drill) for drill in chosen]
+    data = {
+        "taken_at": taken_at.isoformat(timespec="seconds"),
+        "commit": commit(),
+        "machine": machine(),
+        "replica": replica.name,
+        "drills": {
+            "recovery_timeout_s": RECOVERY_TIMEOUT,
+            "load": f"wrk, {LOAD_CONNECTIONS} connections, 1-record /predict, on the app host",
+            "drills": results,
+        },
+    }
+    report.RESULTS.mkdir(exist_ok=True)
+    path = report.RESULTS / f"drills-{taken_at:%Y%m%dT%H%M%SZ}.json"
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    report.update_readme()
+    print(f"drills: {path.relative_to(config.REPO)}; table in bench/README.md")
+    failed = [r["name"] for r in results if r["recovered_s"] is None or r["lost"]]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""The platform on the running replica as its users reach it: MLflow's registry as admin,
+Airflow's REST API, the model API with a key; and what it holds, counted."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import httpx
+from mlflow import MlflowClient
+from mlflow.entities import ViewType
+
+from local import config, secrets
+from local.clients import AirflowApi
+
+MODEL = "wine-cultivar"  # the demo's registered model (ansible/group_vars: model_api)
+_VERSION_LINE = re.compile(r'^model_api_model_version\{pid="(\d+)"\} (\S+)$', re.MULTILINE)
+
+
+@dataclass
+class Platform:
+    replica: config.Replica
+
+    def ip(self, name: str) -> str:
+        (host,) = [host for host in self.replica.hosts if host.name == name]
+        return self.replica.ip(host)
+
+    @cached_property
+    def secrets(self) -> dict[str, str]:
+        return secrets.load(self.replica.secrets_file)
+
+    @property
+    def api_key(self) -> str:
+        return self.secrets["secret_model_api_key"]
+
+    @cached_property
+    def registry(self) -> MlflowClient:
+        os.environ["MLFLOW_TRACKING_USERNAME"] = "admin"
+        os.environ["MLFLOW_TRACKING_PASSWORD"] = self.secrets["secret_mlflow_admin_password"]
+        os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+        return MlflowClient(tracking_uri=f"http://{self.ip('mlflow')}:5000")
+
+    @cached_property
+    def airflow(self) -> AirflowApi:
+        base = f"http://{self.ip('airflow')}:8080"
+        return AirflowApi.login(base, "admin", self.secrets["secret_airflow_admin_password"])
+
+    @cached_property
+    def model_api(self) -> httpx.Client:
+        return httpx.Client(
+            base_url=f"http://{self.ip('app')}:8000",
+            headers={"X-API-Key": self.api_key},
+            timeout=10,
+        )
+
+    def champion(self, model: str = MODEL) -> str:
+        return str(self.registry.get_model_version_by_alias(model, "champion").version)
+
+    def worker_versions(self) -> dict[str, str]:
+        """The model version each live uvicorn worker serves (its /metrics gauge), by pid."""
+        text = self.model_api.get("/metrics").text
+        return {pid: str(int(float(value))) for pid, value in _VERSION_LINE.findall(text)}
+
+    def counts(self) -> dict[str, int]:
+        """What a drill must not lose: experiments, runs, model versions, DAG runs."""
+        experiments = _all(self.registry.search_experiments, view_type=ViewType.ALL)
+        ids = [experiment.experiment_id for experiment in experiments]
+        runs = _all(self.registry.search_runs, ids, run_view_type=ViewType.ALL) if ids else []
+        versions = _all(self.registry.search_model_versions)
+        dag_runs = self.airflow("GET", "/api/v2/dags/~/dagRuns?limit=1")["total_entries"]
+        return {
+            "experiments": len(experiments),
+            "runs": len(runs),
+            "model_versions": len(versions),
+            "dag_runs": dag_runs,
+        }
+
+
+def _all(search, *args, **kwargs) -> list:
+    """Every page of an MLflow search."""
+    items, token = [], None
+    while True:
+        page = search(*args, page_token=token, **kwargs)
+        items.extend(page)
+        token = page.token
+        if not token:
+            return items
