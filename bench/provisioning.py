@@ -4,13 +4,7 @@ wheelhouse, the host images, the database's and object store's volumes)."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 from local import config, hosts, profile
 from local.__main__ import up  # the same steps as `make up`
@@ -18,32 +12,15 @@ from local.__main__ import up  # the same steps as `make up`
 
 def converge(replica: config.Replica) -> dict:
     """One run of ansible/site.yml: seconds, changed per host, task seconds per role."""
-    with tempfile.TemporaryDirectory(prefix="mlops-bench-") as tmp:
-        records = Path(tmp) / "tasks.json"
-        started = time.monotonic()
-        proc = subprocess.run(
-            [
-                str(Path(sys.executable).parent / "ansible-playbook"),
-                *("-i", str(replica.inventory_dir), "ansible/site.yml"),
-            ],
-            cwd=config.REPO,
-            env={**os.environ, "MLOPS_TASK_PROFILE": str(records)},
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        took = time.monotonic() - started
-        if proc.returncode != 0:
-            raise RuntimeError(
-                f"ansible/site.yml failed ({proc.returncode}): {proc.stdout[-3000:]}"
-            )
-        roles = profile.by_role(json.loads(records.read_text()))
+    proc, took, tasks = profile.converge(replica, capture=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"ansible/site.yml failed ({proc.returncode}): {proc.stdout[-3000:]}")
     changed = profile.recap(proc.stdout)
     return {
         "seconds": round(took, 1),
         "changed": changed,
         "changed_total": sum(changed.values()),
-        "task_seconds_by_role": roles,
+        "task_seconds_by_role": profile.by_role(tasks),
     }
 
 

@@ -59,6 +59,30 @@ def _commit() -> str:
     return proc.stdout.strip() or "unknown"
 
 
+def converge(
+    replica: config.Replica, *args: str, capture: bool = False
+) -> tuple[subprocess.CompletedProcess, float, list[dict]]:
+    """ansible/site.yml on a replica with the task_profile callback on: the finished process,
+    its seconds, and the time of each host's run of each task."""
+    with tempfile.TemporaryDirectory(prefix="mlops-converge-") as tmp:
+        records = Path(tmp) / "tasks.json"
+        started = time.monotonic()
+        proc = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "ansible-playbook"),
+                *("-i", str(replica.inventory_dir), "ansible/site.yml", *args),
+            ],
+            cwd=config.REPO,
+            env={**os.environ, "MLOPS_TASK_PROFILE": str(records)},
+            capture_output=capture,
+            text=True,
+            check=False,
+        )
+        took = time.monotonic() - started
+        tasks = json.loads(records.read_text()) if records.exists() else []
+    return proc, took, tasks
+
+
 def measure(up, output: Path = OUTPUT) -> dict:
     """Build the profile replica with `up` (local.__main__.up), converge it, write the file."""
     with tempfile.TemporaryDirectory(prefix="mlops-profile-") as tmp:
@@ -75,22 +99,10 @@ def measure(up, output: Path = OUTPUT) -> dict:
         hosts.remove(replica, purge=True)
         try:
             up(replica)
-            records = base / "tasks.json"
-            started = time.monotonic()
-            proc = subprocess.run(
-                [
-                    str(Path(sys.executable).parent / "ansible-playbook"),
-                    *("-i", str(replica.inventory_dir), "ansible/site.yml"),
-                    *("-e", "python_service_wheelhouse="),
-                ],
-                cwd=config.REPO,
-                env={**os.environ, "MLOPS_TASK_PROFILE": str(records)},
-                check=False,
-            )
+            proc, took, records = converge(replica, "-e", "python_service_wheelhouse=")
             if proc.returncode != 0:
                 raise SystemExit(f"profile: ansible/site.yml failed ({proc.returncode})")
-            took = time.monotonic() - started
-            longest = summarise(json.loads(records.read_text()))
+            longest = summarise(records)
         finally:
             hosts.remove(replica, purge=True)
     profile = {
