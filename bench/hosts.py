@@ -53,12 +53,16 @@ class OnHost:
         out = podman.exec_(self.container, ["python3", "-c", probe, url]).strip()
         return None if out == "none" else int(out)
 
-    def wait_until_ok(self, url: str, timeout: float) -> float:
-        """Seconds until `url` answers 200 on the host; TimeoutError after `timeout`."""
+    def wait_until_ok(self, url: str, timeout: float, unit: str | None = None) -> float:
+        """Seconds until `url` answers 200 on the host; TimeoutError after `timeout`, or
+        RuntimeError with its log as soon as `unit` (the server's) has failed."""
         started = time.monotonic()
         while time.monotonic() - started < timeout:
             if self.status(url) == 200:
                 return time.monotonic() - started
+            if unit and self.sh(f"systemctl is-failed {unit} || true").strip() == "failed":
+                log = self.sh(f"journalctl -u {unit} -n 20 --no-pager || true")
+                raise RuntimeError(f"{unit} on {self.host.name} failed:\n{log}")
             time.sleep(0.5)
         raise TimeoutError(f"{url} on {self.host.name} did not answer 200 in {timeout:.0f} s")
 

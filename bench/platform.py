@@ -11,6 +11,7 @@ from functools import cached_property
 import httpx
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
+from mlflow.exceptions import MlflowException
 
 from local import config, secrets
 from local.clients import AirflowApi
@@ -55,8 +56,14 @@ class Platform:
             timeout=10,
         )
 
-    def champion(self, model: str = MODEL) -> str:
-        return str(self.registry.get_model_version_by_alias(model, "champion").version)
+    def champion(self, model: str = MODEL) -> str | None:
+        """The version the champion alias points to; None before the first training."""
+        try:
+            return str(self.registry.get_model_version_by_alias(model, "champion").version)
+        except MlflowException as error:
+            if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+                return None
+            raise
 
     def worker_versions(self) -> dict[str, str]:
         """The model version each live uvicorn worker serves (its /metrics gauge), by pid."""

@@ -30,6 +30,9 @@ def other_version(platform: Platform, current: str) -> tuple[str, bool]:
         MODEL,
         source.source,
         run_id=source.run_id,
+        # MLflow 3: the source names a logged model (models:/m-...), which must be given too;
+        # the REST API leaves the version's model_id empty
+        model_id=source.model_id or source.source.removeprefix("models:/"),
         description=f"registered by `make bench` from v{current}'s run to measure a promotion",
     )
     return str(made.version), True
@@ -68,6 +71,8 @@ def promote_under_load(platform: Platform, app: OnHost, version: str, seconds: i
 def measure(platform: Platform, seconds: int = 60) -> dict:
     app = OnHost.named(platform.replica, "app")
     before = platform.champion()
+    if before is None:
+        raise RuntimeError(f"{MODEL} has no champion yet: run the pipeline part first")
     target, registered = other_version(platform, before)
     if set(platform.worker_versions().values()) != {before}:
         raise RuntimeError(f"the workers do not all serve the champion v{before} yet")

@@ -103,15 +103,17 @@ def provisioning_table(provisioning: dict) -> list[str]:
 
 def drills_table(drills: dict) -> list[str]:
     lines = [
-        "| drill | recovered in (s) | requests | failed (non-503) | 503 | lost |",
-        "|---|---:|---:|---:|---:|---|",
+        "| drill | recovered in (s) | requests | failed (non-503) | 503 | refused connections "
+        "| lost |",
+        "|---|---:|---:|---:|---:|---:|---|",
     ]
     for drill in drills["drills"]:
         load = drill.get("load") or {}
         lost = ", ".join(f"{k} {v:+d}" for k, v in drill["lost"].items() if v) or "nothing"
         lines.append(
             f"| {drill['name']} | {drill['recovered_s']} | {load.get('requests', 'n/a')} | "
-            f"{load.get('failed_other', 'n/a')} | {load.get('unavailable', 'n/a')} | {lost} |"
+            f"{load.get('failed_other', 'n/a')} | {load.get('unavailable', 'n/a')} | "
+            f"{load.get('refused_connections', 'n/a')} | {lost} |"
         )
     return lines
 

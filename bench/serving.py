@@ -62,10 +62,11 @@ def start_theirs(app: OnHost, model: str, workers: int) -> float:
         f"systemd-run --unit={THEIRS_UNIT} --property=User=model-api "
         f"--property=EnvironmentFile={env_file} --property=PrivateTmp=yes "
         "--property=RuntimeMaxSec=1800 --setenv=HOME=/tmp "
+        "--setenv=PATH=/opt/model-api/venv/bin:/usr/sbin:/usr/bin:/sbin:/bin "
         "/opt/model-api/venv/bin/mlflow models serve --env-manager local "
         f"--model-uri {model} --host 127.0.0.1 --port {THEIRS_PORT} --workers {workers}"
     )
-    return app.wait_until_ok(f"{THEIRS}/ping", timeout=300)
+    return app.wait_until_ok(f"{THEIRS}/ping", timeout=300, unit=THEIRS_UNIT)
 
 
 def stop_theirs(app: OnHost) -> None:
@@ -132,7 +133,9 @@ def measure(replica: config.Replica, api_key: str, duration: int) -> dict:
         "duration_s": duration,
         "mlflow_serve_startup_s": round(startup, 1),
         "versions": host_versions(app),
-        "load_generator": app.sh("wrk --version 2>&1 | head -1 || true").strip(),
+        "load_generator": app.sh("wrk --version 2>&1 | head -1 || true")
+        .split(" Copyright")[0]
+        .strip(),
         "runs": runs,
         "ratios": ratios(runs),
     }

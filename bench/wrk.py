@@ -84,7 +84,8 @@ class Summary:
 
     requests: int
     seconds: float
-    failed: int  # non-2xx/3xx answers, timeouts and socket errors
+    failed: int  # non-2xx/3xx answers, timeouts, reads and writes that failed
+    refused: int  # connections that could not be opened (wrk retries at once: many)
     p50_ms: float
     p90_ms: float
     p99_ms: float
@@ -100,6 +101,7 @@ class Summary:
             "requests": self.requests,
             "seconds": round(self.seconds, 3),
             "failed": self.failed,
+            "refused_connections": self.refused,
             "requests_per_s": round(self.requests_per_s, 1),
             "rows_per_s": round(self.requests_per_s * rows, 1),
             "p50_ms": self.p50_ms,
@@ -127,11 +129,8 @@ def parse(output: str) -> Summary:
     return Summary(
         requests=data["requests"],
         seconds=data["duration_us"] / 1e6,
-        failed=errors["status"]
-        + errors["timeout"]
-        + errors["connect"]
-        + errors["read"]
-        + errors["write"],
+        failed=errors["status"] + errors["timeout"] + errors["read"] + errors["write"],
+        refused=errors["connect"],
         p50_ms=latency["p50"] / 1000,
         p90_ms=latency["p90"] / 1000,
         p99_ms=latency["p99"] / 1000,

@@ -19,13 +19,19 @@ class FakeHost:
         self.commands.append(script)
         if script == "systemctl show -P MainPID model-api":
             return "111\n"
-        if script.startswith("systemctl show -P ActiveState,MainPID"):
+        if script == "systemctl show -p ActiveState -p MainPID model-api":
             return self.states.pop(0)
         return ""
 
 
 def test_kill_unit_kills_the_main_pid_and_waits_for_a_new_one() -> None:
-    host = FakeHost(["deactivating\n0\n", "active\n111\n", "active\n222\n"])
+    host = FakeHost(
+        [
+            "MainPID=0\nActiveState=deactivating\n",
+            "MainPID=111\nActiveState=active\n",
+            "MainPID=222\nActiveState=active\n",
+        ]
+    )
     restarted = drills.kill_unit("model-api")(host)
     assert host.commands[-1] == "kill -9 111"
     assert [restarted(), restarted(), restarted()] == [False, False, True]

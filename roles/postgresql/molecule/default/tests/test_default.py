@@ -2,6 +2,8 @@
 superuser, TLS only, DDL logged) and its `schemas` entry point run as that master user over
 TLS verified against the CA, as ansible/data.yml runs it."""
 
+import time
+
 import pytest
 
 testinfra_hosts = ["all"]
@@ -128,3 +130,23 @@ def test_public_cannot_connect(host):
     grantees = {item.split("=")[0] for item in acl.stdout.strip().strip("{}").split(",")}
     assert "" not in grantees  # an empty grantee is PUBLIC
     assert {"mlflow", "airflow"} <= grantees
+
+
+def test_a_killed_server_is_brought_back(host):
+    """RDS restarts a crashed server; Debian's unit alone would leave it down."""
+    unit = "postgresql@17-main"
+    before = host.check_output(f"systemctl show -P MainPID {unit}")
+    host.run_expect([0], f"kill -9 {before}")
+    for _ in range(60):
+        state = dict(
+            line.split("=", 1)
+            for line in host.check_output(
+                f"systemctl show -p ActiveState -p MainPID {unit}"
+            ).split()
+        )
+        if state["ActiveState"] == "active" and state["MainPID"] not in (before, "0"):
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"{unit} was not restarted: {state}")
+    host.run_expect([0], "pg_isready -h 127.0.0.1 -t 30")
