@@ -24,9 +24,20 @@ def newest_by_part(results: Path = RESULTS) -> dict[str, tuple[str, dict]]:
             continue
         data = json.loads(path.read_text())
         for part in PARTS:
-            if part in data:
-                found[part] = (path.name, data)
+            if part not in data:
+                continue
+            if part == "drills" and part in found:  # a drill run may redo only some drills
+                data = _merge_drills(found[part][1], data)
+            found[part] = (path.name, data)
     return found
+
+
+def _merge_drills(older: dict, newer: dict) -> dict:
+    """The newer file's drills, and the older file's drills it did not run again."""
+    redone = {drill["name"] for drill in newer["drills"]["drills"]}
+    kept = [drill for drill in older["drills"]["drills"] if drill["name"] not in redone]
+    merged = {**newer["drills"], "drills": kept + newer["drills"]["drills"]}
+    return {**newer, "drills": merged}
 
 
 def _ms(value: float) -> str:

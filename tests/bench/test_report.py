@@ -87,3 +87,16 @@ def test_the_committed_readme_has_the_markers() -> None:
     text = report.README.read_text()
     assert report.BEGIN in text
     assert report.END in text
+
+
+def test_drills_redone_replace_their_earlier_figures_only(tmp_path) -> None:
+    def drill(name, seconds):
+        return {"name": name, "recovered_s": seconds, "load": None, "lost": {}}
+
+    write(tmp_path, "drills-1.json", "a", drills={"drills": [drill("x", 40), drill("y", 5)]})
+    write(tmp_path, "drills-2.json", "b", drills={"drills": [drill("x", 20)]})
+    _, data = report.newest_by_part(tmp_path)["drills"]
+    assert [(d["name"], d["recovered_s"]) for d in data["drills"]["drills"]] == [
+        ("y", 5),
+        ("x", 20),
+    ]
