@@ -40,6 +40,11 @@ def _merge_drills(older: dict, newer: dict) -> dict:
     return {**newer, "drills": merged}
 
 
+def _table(header: str, align: str, rows: list[str]) -> list[str]:
+    """A markdown table: its header row, the alignment row, then one line per row."""
+    return [header, align, *rows]
+
+
 def _ms(value: float) -> str:
     return f"{value:.1f}"
 
@@ -67,17 +72,16 @@ def serving_table(serving: dict) -> list[str]:
 
 
 def promotion_table(promotion: dict) -> list[str]:
-    lines = [
+    return _table(
         "| alias moved to | first worker serves it (s) | every worker (s) | workers | "
         "requests during the move | failed |",
         "|---|---:|---:|---:|---:|---:|",
-    ]
-    for move in promotion["moves"]:
-        lines.append(
+        [
             f"| v{move['to_version']} | {move['first_worker_s']} | {move['every_worker_s']} | "
             f"{move['workers']} | {move['load']['requests']} | {move['load']['failed']} |"
-        )
-    return lines
+            for move in promotion["moves"]
+        ],
+    )
 
 
 def pipeline_table(pipeline: dict) -> list[str]:
@@ -113,20 +117,22 @@ def provisioning_table(provisioning: dict) -> list[str]:
 
 
 def drills_table(drills: dict) -> list[str]:
-    lines = [
+    return _table(
         "| drill | recovered in (s) | requests | failed (non-503) | 503 | refused connections "
         "| lost |",
         "|---|---:|---:|---:|---:|---:|---|",
-    ]
-    for drill in drills["drills"]:
-        load = drill.get("load") or {}
-        lost = ", ".join(f"{k} {v:+d}" for k, v in drill["lost"].items() if v) or "nothing"
-        lines.append(
-            f"| {drill['name']} | {drill['recovered_s']} | {load.get('requests', 'n/a')} | "
-            f"{load.get('failed_other', 'n/a')} | {load.get('unavailable', 'n/a')} | "
-            f"{load.get('refused_connections', 'n/a')} | {lost} |"
-        )
-    return lines
+        [_drill_row(drill) for drill in drills["drills"]],
+    )
+
+
+def _drill_row(drill: dict) -> str:
+    load = drill.get("load") or {}
+    lost = ", ".join(f"{k} {v:+d}" for k, v in drill["lost"].items() if v) or "nothing"
+    return (
+        f"| {drill['name']} | {drill['recovered_s']} | {load.get('requests', 'n/a')} | "
+        f"{load.get('failed_other', 'n/a')} | {load.get('unavailable', 'n/a')} | "
+        f"{load.get('refused_connections', 'n/a')} | {lost} |"
+    )
 
 
 TABLES = {
