@@ -10,16 +10,19 @@ load fails, the old model keeps serving; the error is logged, counted and shown 
 from __future__ import annotations
 
 import logging
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import mlflow.artifacts
 import mlflow.pyfunc
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.models import Model
 
-from model_api import schema
+from model_api import compiled, schema
 
 log = logging.getLogger("model_api.champion")
 
@@ -35,6 +38,13 @@ class LoadedModel:
     pyfunc: object = field(repr=False)
     loaded_at: datetime
     load_seconds: float
+    # The fast path when it is proven equal to pyfunc (model_api.compiled), else None.
+    compiled: compiled.CompiledModel | None = field(default=None, repr=False)
+    serving_path_reason: str = "the fast path is off (MODEL_API_FAST_PATH=false)"
+
+    @property
+    def serving_path(self) -> str:
+        return "onnx" if self.compiled is not None else "pyfunc"
 
     def describe(self) -> dict:
         return {
@@ -45,33 +55,75 @@ class LoadedModel:
             "signature": self.signature,
             "loaded_at": self.loaded_at.isoformat(),
             "load_seconds": round(self.load_seconds, 3),
+            "serving_path": self.serving_path,
+            "serving_path_reason": self.serving_path_reason,
         }
 
 
-def load(name: str, alias: str, version: str, run_id: str | None) -> LoadedModel:
+def load(
+    name: str, alias: str, version: str, run_id: str | None, fast_path: bool = True
+) -> LoadedModel:
+    """The version downloaded once, loaded as pyfunc, and compiled where it is proven equal."""
     started = time.monotonic()
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-    signature = model.metadata.signature
+    with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
+        model_dir = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=tmp)
+        model = mlflow.pyfunc.load_model(model_dir)
+        columns = schema.columns_of(model.metadata.signature)
+        fast, reason = None, LoadedModel.serving_path_reason
+        if fast_path:
+            fast, reason = _compile(model, columns, model_dir, run_id, tmp)
     return LoadedModel(
         name=name,
         alias=alias,
         version=version,
         run_id=run_id,
-        columns=schema.columns_of(signature),
-        signature=signature.to_dict(),
+        columns=columns,
+        signature=model.metadata.signature.to_dict(),
         pyfunc=model,
         loaded_at=datetime.now(UTC),
         load_seconds=time.monotonic() - started,
+        compiled=fast,
+        serving_path_reason=reason,
     )
+
+
+def _compile(model, columns, model_dir: str, run_id: str | None, tmp: str):
+    """(the compiled model, why it serves) or (None, why pyfunc serves)."""
+    example = compiled.records_of(Model.load(model_dir).load_input_example(model_dir))
+    holdout: list[dict] = []
+    if run_id:
+        try:
+            holdout = compiled.read_holdout(
+                mlflow.artifacts.download_artifacts(
+                    run_id=run_id, artifact_path=compiled.HOLDOUT_ARTIFACT, dst_path=tmp
+                )
+            )
+        except (MlflowException, OSError) as error:
+            log.info("run %s has no held-out sample: %s", run_id, error)
+    try:
+        fast = compiled.compile_model(model, columns, example, holdout)
+    except compiled.NotCompiled as why:
+        log.info("serving through pyfunc: %s", why)
+        return None, str(why)
+    checked = len(example) + len(holdout)
+    return fast, f"ONNX Runtime predicts what pyfunc predicts on {checked} records checked"
 
 
 class Champion:
     """The model currently served, and the thread that keeps it current."""
 
-    def __init__(self, name: str, alias: str, poll_interval: float, on_change=None) -> None:
+    def __init__(
+        self,
+        name: str,
+        alias: str,
+        poll_interval: float,
+        on_change=None,
+        fast_path: bool = True,
+    ) -> None:
         self.name = name
         self.alias = alias
         self.poll_interval = poll_interval
+        self.fast_path = fast_path
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
         self.last_checked: datetime | None = None
@@ -99,7 +151,7 @@ class Champion:
             self.last_error = None
             return False
         try:
-            loaded = load(self.name, self.alias, version_id, version.run_id)
+            loaded = load(self.name, self.alias, version_id, version.run_id, self.fast_path)
         except Exception as error:
             self._failed(f"loading {self.name} v{version_id} failed: {error}")
             self._on_change("load_failed", None)
@@ -108,10 +160,11 @@ class Champion:
         self.current = loaded  # the swap: one reference assignment
         self.last_error = None
         log.info(
-            "serving %s v%s (was %s), loaded in %.2f s",
+            "serving %s v%s (was %s) through %s, loaded in %.2f s",
             self.name,
             version_id,
             f"v{previous.version}" if previous else "nothing",
+            loaded.serving_path,
             loaded.load_seconds,
         )
         self._on_change("loaded", loaded)

@@ -27,7 +27,11 @@ def create_app(settings: Settings | None = None, champion: Champion | None = Non
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = settings or Settings()
     champion = champion or Champion(
-        settings.model_name, settings.model_alias, settings.poll_interval, on_change=count_loads
+        settings.model_name,
+        settings.model_alias,
+        settings.poll_interval,
+        on_change=count_loads,
+        fast_path=settings.fast_path,
     )
     app = FastAPI(
         title="Model API",
@@ -56,6 +60,8 @@ def count_loads(event: str, model: LoadedModel | None) -> None:
     if event == "loaded":
         metrics.MODEL_LOADS.labels("success").inc()
         metrics.MODEL_VERSION.set(float(model.version))
+        for path in ("onnx", "pyfunc"):
+            metrics.SERVING_PATH.labels(path).set(1 if path == model.serving_path else 0)
     else:
         metrics.MODEL_LOADS.labels("failure").inc()
 

@@ -23,7 +23,13 @@ LATENCY = Histogram(
     ["route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-PREDICTIONS = Counter("model_api_predictions_total", "Records predicted")
+PREDICTIONS = Counter("model_api_predictions_total", "Records predicted, by serving path", ["path"])
+SERVING_PATH = Gauge(
+    "model_api_serving_path",
+    "1 for the path (onnx or pyfunc) each worker's loaded model is served through",
+    ["path"],
+    multiprocess_mode="liveall",
+)
 MODEL_VERSION = Gauge(
     "model_api_model_version",
     "Registered model version each worker serves (0: none yet)",

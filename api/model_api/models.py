@@ -28,6 +28,8 @@ class ModelInfo(BaseModel):
     signature: dict
     loaded_at: str
     load_seconds: float
+    serving_path: str = Field(description="onnx (the compiled fast path) or pyfunc")
+    serving_path_reason: str = Field(description="Why that path serves this version")
     last_load_error: str | None = None
 
 

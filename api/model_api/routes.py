@@ -38,13 +38,16 @@ async def predict(
     errors = schema.check(body.records, model.columns, label)
     if errors:
         raise HTTPException(422, errors)
-    features = schema.frame(body.records, model.columns)
-    predictions = await run_in_threadpool(model.pyfunc.predict, features)
-    metrics.PREDICTIONS.inc(len(body.records))
+    if model.compiled is not None and model.compiled.accepts(body.records):
+        # Microseconds per record: cheaper in the event loop than a hop to a thread.
+        predictions = model.compiled.predict(body.records)
+        metrics.PREDICTIONS.labels("onnx").inc(len(body.records))
+    else:
+        features = schema.frame(body.records, model.columns)
+        predictions = schema.jsonable(await run_in_threadpool(model.pyfunc.predict, features))
+        metrics.PREDICTIONS.labels("pyfunc").inc(len(body.records))
     return PredictResponse(
-        model_name=model.name,
-        model_version=model.version,
-        predictions=schema.jsonable(predictions),
+        model_name=model.name, model_version=model.version, predictions=predictions
     )
 
 

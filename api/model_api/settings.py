@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     model_alias: str = Field("champion", min_length=1)
     # Seconds between two looks at the alias.
     poll_interval: float = Field(10.0, gt=0)
+    # Serve through ONNX Runtime where it is proven to predict what pyfunc does
+    # (model_api.compiled); false: always pyfunc.
+    fast_path: bool = True
     # Most records one POST /predict may carry (413 above).
     max_batch_size: int = Field(1000, ge=1)
     # Comma-separated API keys accepted in the X-API-Key header.

@@ -17,6 +17,10 @@ from mlops_training.model import TrainingConfig, report, score
 
 CHAMPION_ALIAS = "champion"
 INPUT_EXAMPLE_ROWS = 3
+# Held-out rows logged with the run: the model API checks its compiled fast path against
+# pyfunc on them before serving through it (api/model_api/compiled.py reads this path).
+HOLDOUT_ARTIFACT = "model_checks/holdout.json"
+HOLDOUT_SAMPLE_ROWS = 500
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,10 @@ def log_and_register(
             }
         )
         mlflow.log_metrics(metrics)
+        mlflow.log_text(
+            holdout_features.head(HOLDOUT_SAMPLE_ROWS).to_json(orient="split", index=False),
+            HOLDOUT_ARTIFACT,
+        )
         signature = infer_signature(holdout_features, best.predict(holdout_features))
         info = mlflow.sklearn.log_model(
             best,

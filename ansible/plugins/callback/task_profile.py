@@ -36,6 +36,11 @@ class CallbackModule(CallbackBase):
         self._path = os.environ.get("MLOPS_TASK_PROFILE")
         self._started: dict[tuple[str, str], float] = {}
         self._records: list[dict] = []
+        self._origin = time.monotonic()
+        self._play = None
+
+    def v2_playbook_on_play_start(self, play):
+        self._play = play.get_name()
 
     def v2_runner_on_start(self, host, task):
         if self._path:
@@ -51,6 +56,8 @@ class CallbackModule(CallbackBase):
                 "host": result._host.get_name(),
                 "task": task.get_name(),
                 "role": task._role.get_name() if task._role else None,
+                "play": self._play,
+                "started": round(started - self._origin, 1),
                 "seconds": round(time.monotonic() - started, 1),
             }
         )

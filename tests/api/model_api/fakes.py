@@ -35,7 +35,24 @@ class Predictor:
         return pd.Series(["class_1"] * len(frame))
 
 
-def loaded_model(version: str = "3", columns: list[Column] = COLUMNS) -> LoadedModel:
+class Compiled:
+    """A CompiledModel stand-in that takes the records with every input set."""
+
+    def __init__(self, columns: list[Column]) -> None:
+        self.names = [column.name for column in columns]
+        self.batches: list[list[dict]] = []
+
+    def accepts(self, records: list[dict]) -> bool:
+        return all(record.get(name) is not None for record in records for name in self.names)
+
+    def predict(self, records: list[dict]) -> list:
+        self.batches.append(records)
+        return ["fast"] * len(records)
+
+
+def loaded_model(
+    version: str = "3", columns: list[Column] = COLUMNS, fast: bool = False
+) -> LoadedModel:
     return LoadedModel(
         name="fake",
         alias="champion",
@@ -46,6 +63,8 @@ def loaded_model(version: str = "3", columns: list[Column] = COLUMNS) -> LoadedM
         pyfunc=Predictor(),
         loaded_at=datetime(2026, 1, 1, tzinfo=UTC),
         load_seconds=0.5,
+        compiled=Compiled(columns) if fast else None,
+        serving_path_reason="checked" if fast else "no scikit-learn flavour (flavours: fake)",
     )
 
 

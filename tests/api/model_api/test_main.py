@@ -60,6 +60,7 @@ def test_model_describes_what_is_served(wine_api) -> None:
     assert info["run_id"]
     inputs = json.loads(info["signature"]["inputs"])
     assert [column["name"] for column in inputs] == FEATURES.columns.tolist()
+    assert info["serving_path"] == "onnx", info["serving_path_reason"]
     assert info["last_load_error"] is None
 
 
@@ -145,6 +146,8 @@ def test_metrics(wine_api) -> None:
     assert "model_api_request_duration_seconds_bucket" in text
     assert "model_api_model_version" in text
     assert 'model_api_model_loads_total{result="success"}' in text
+    assert 'model_api_serving_path{path="onnx"' in text
+    assert 'model_api_predictions_total{path="onnx"}' in text
 
 
 def test_no_model_yet_is_503_not_a_crash(api_factory) -> None:

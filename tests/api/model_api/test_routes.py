@@ -159,6 +159,23 @@ def test_no_model_yet_is_a_503_that_says_why() -> None:
     }
 
 
+def test_the_fast_path_serves_complete_records_and_pyfunc_the_rest() -> None:
+    model = fakes.loaded_model(fast=True)
+    client = TestClient(fakes.app(model), headers=KEY)
+    fast = client.post("/predict", json={"records": [record(), record(ratio=0.25)]})
+    assert fast.json()["predictions"] == ["fast", "fast"]
+    assert model.compiled.batches == [[record(), record(ratio=0.25)]]
+    assert model.pyfunc.frames == []
+    with_a_null = client.post("/predict", json={"records": [record(), record(hue=None)]})
+    assert with_a_null.json()["predictions"] == ["class_1", "class_1"]
+    assert len(model.pyfunc.frames) == 1
+    info = client.get("/model").json()
+    assert (info["serving_path"], info["serving_path_reason"]) == ("onnx", "checked")
+    text = client.get("/metrics").text
+    assert 'model_api_predictions_total{path="onnx"}' in text
+    assert 'model_api_predictions_total{path="pyfunc"}' in text
+
+
 def test_health_ready_and_model_describe_what_is_served(client) -> None:
     assert client.get("/health", headers={}).json() == {"status": "ok"}
     ready = client.get("/ready", headers={})
@@ -167,6 +184,8 @@ def test_health_ready_and_model_describe_what_is_served(client) -> None:
     info = client.get("/model").json()
     assert (info["name"], info["version"], info["run_id"]) == ("fake", "3", "run-1")
     assert info["loaded_at"] == "2026-01-01T00:00:00+00:00"
+    assert info["serving_path"] == "pyfunc"
+    assert info["serving_path_reason"].startswith("no scikit-learn flavour")
     assert info["last_load_error"] is None
 
 

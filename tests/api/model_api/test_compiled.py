@@ -1,0 +1,127 @@
+"""The fast path: served only where ONNX Runtime predicts exactly what pyfunc predicts."""
+
+from __future__ import annotations
+
+import mlflow
+import mlflow.pyfunc
+import pytest
+
+from mlops_training import registry
+from model_api import champion, compiled, schema
+from tests.ml import train_version, wine
+
+FEATURES = wine().drop(columns="cultivar")
+
+
+@pytest.fixture(scope="module")
+def wine_version(mlflow_store):
+    trained, _ = train_version("compiled-wine")
+    return trained
+
+
+@pytest.fixture(scope="module")
+def loaded(wine_version) -> champion.LoadedModel:
+    return champion.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
+
+
+def test_the_dags_model_is_served_through_onnx(loaded) -> None:
+    assert loaded.serving_path == "onnx"
+    assert "ONNX Runtime predicts what pyfunc predicts" in loaded.serving_path_reason
+    assert loaded.describe()["serving_path"] == "onnx"
+
+
+def test_onnx_predicts_what_pyfunc_predicts_on_every_row(loaded) -> None:
+    records = compiled.records_of(FEATURES)
+    expected = schema.jsonable(loaded.pyfunc.predict(schema.frame(records, loaded.columns)))
+    assert loaded.compiled.predict(records) == expected
+    assert loaded.compiled.predict(records[:1]) == expected[:1]
+
+
+def test_the_held_out_sample_is_logged_where_the_api_reads_it(wine_version) -> None:
+    assert registry.HOLDOUT_ARTIFACT == compiled.HOLDOUT_ARTIFACT
+    path = mlflow.artifacts.download_artifacts(
+        run_id=wine_version.run_id, artifact_path=compiled.HOLDOUT_ARTIFACT
+    )
+    holdout = compiled.read_holdout(path)
+    assert len(holdout) == 45  # wine's 178 rows, test_size 0.25
+    assert set(holdout[0]) == set(FEATURES.columns)
+
+
+def test_records_with_a_null_go_through_pyfunc(loaded) -> None:
+    record = compiled.records_of(FEATURES.head(1))[0]
+    assert loaded.compiled.accepts([record])
+    assert not loaded.compiled.accepts([record, {**record, "hue": None}])
+    assert not loaded.compiled.accepts([{k: v for k, v in record.items() if k != "hue"}])
+
+
+class Disagreeing:
+    """The real pyfunc, except that its predictions differ from the raw model's on one row."""
+
+    def __init__(self, real) -> None:
+        self.real = real
+        self.metadata = real.metadata
+
+    def get_raw_model(self):
+        return self.real.get_raw_model()
+
+    def predict(self, frame):
+        predictions = self.real.predict(frame).copy()
+        predictions[-1] = "class_9"
+        return predictions
+
+
+def test_a_model_whose_onnx_predictions_differ_is_refused(loaded, wine_version) -> None:
+    example = compiled.records_of(FEATURES.head(3))
+    holdout = compiled.records_of(FEATURES.tail(20))
+    differs = r"predicts '.*' where pyfunc predicts 'class_9'"
+    with pytest.raises(compiled.NotCompiled, match=differs):
+        compiled.compile_model(Disagreeing(loaded.pyfunc), loaded.columns, example, holdout)
+    # the same model, agreeing, compiles: the refusal above is the difference
+    assert compiled.compile_model(loaded.pyfunc, loaded.columns, example, holdout)
+
+
+def test_without_a_held_out_sample_pyfunc_serves(loaded) -> None:
+    example = compiled.records_of(FEATURES.head(3))
+    with pytest.raises(compiled.NotCompiled, match="no held-out sample"):
+        compiled.compile_model(loaded.pyfunc, loaded.columns, example, [])
+
+
+class Doubler(mlflow.pyfunc.PythonModel):
+    def predict(self, context, model_input):
+        return model_input["alcohol"] * 2
+
+
+def test_a_custom_pyfunc_is_served_through_pyfunc(mlflow_store) -> None:
+    with mlflow.start_run() as run:
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=Doubler(),
+            input_example=FEATURES.head(3),
+            registered_model_name="compiled-custom",
+        )
+    served = champion.load(
+        "compiled-custom", "champion", str(info.registered_model_version), run.info.run_id
+    )
+    assert served.serving_path == "pyfunc"
+    assert served.serving_path_reason.startswith("no scikit-learn flavour")
+
+
+def test_the_fast_path_can_be_turned_off(wine_version) -> None:
+    served = champion.load(
+        "compiled-wine", "champion", wine_version.version, wine_version.run_id, fast_path=False
+    )
+    assert served.serving_path == "pyfunc"
+    assert "MODEL_API_FAST_PATH=false" in served.serving_path_reason
+
+
+def test_a_model_with_another_predict_function_is_refused(loaded) -> None:
+    class ProbaFlavour(Disagreeing):
+        def __init__(self, real) -> None:
+            super().__init__(real)
+            flavors = {**real.metadata.flavors}
+            pyfunc_conf = {**flavors["python_function"], "predict_fn": "predict_proba"}
+            flavors["python_function"] = pyfunc_conf
+            self.metadata = type("Meta", (), {"flavors": flavors})()
+
+    with pytest.raises(compiled.NotCompiled, match="pyfunc calls predict_proba"):
+        compiled.compile_model(ProbaFlavour(loaded.pyfunc), loaded.columns, [{}], [{}])
