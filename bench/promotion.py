@@ -68,7 +68,7 @@ def promote_under_load(platform: Platform, app: OnHost, version: str, seconds: i
     }
 
 
-def measure(platform: Platform, seconds: int = 60) -> dict:
+def measure(platform: Platform, seconds: int = 120) -> dict:
     app = OnHost.named(platform.replica, "app")
     before = platform.champion()
     if before is None:
