@@ -46,7 +46,7 @@ class CallbackModule(CallbackBase):
         if self._path:
             self._started[(host.get_name(), task._uuid)] = time.monotonic()
 
-    def _done(self, result):
+    def _done(self, result, *_args, **_kwargs):
         started = self._started.pop((result._host.get_name(), result._task._uuid), None)
         if started is None:
             return
