@@ -20,7 +20,6 @@ import mlflow.artifacts
 import mlflow.pyfunc
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
-from mlflow.models import Model
 
 from model_api import compiled, schema
 
@@ -89,7 +88,7 @@ def load(
 
 def _compile(model, columns, model_dir: str, run_id: str | None, tmp: str):
     """(the compiled model, why it serves) or (None, why pyfunc serves)."""
-    example = compiled.records_of(Model.load(model_dir).load_input_example(model_dir))
+    example = compiled.records_of(model.metadata.load_input_example(model_dir))
     holdout: list[dict] = []
     if run_id:
         try:
