@@ -39,11 +39,16 @@ down: venv ## Remove the local hosts (PURGE=1 also removes their data)
 status: venv ## Show the local hosts
 	$(PY) -m local status
 
+# Unit and lint tests on every core (a module per worker), then the containers' tests, which
+# spread over the cores themselves (molecule scenarios two at once, the replica's hosts).
+XDIST := -n auto --dist loadfile
+
 test: venv ## Run the whole suite: unit, lint, molecule, end-to-end on a test replica
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not molecule and not replica" $(XDIST)
+	$(PY) -m pytest -m "molecule or replica"
 
 unit: venv ## Fast tests only: no containers
-	$(PY) -m pytest -m "not lint and not molecule and not replica"
+	$(PY) -m pytest -m "not lint and not molecule and not replica" $(XDIST)
 
 lint: venv ## ruff, yamllint, ansible-lint (production profile)
 	$(PY) -m pytest -m lint

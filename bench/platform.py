@@ -18,6 +18,7 @@ from local.clients import AirflowApi
 
 MODEL = "wine-cultivar"  # the demo's registered model (ansible/group_vars: model_api)
 _VERSION_LINE = re.compile(r'^model_api_model_version\{pid="(\d+)"\} (\S+)$', re.MULTILINE)
+_WOKE_LINE = re.compile(r'^model_api_webhooks_total\{result="woke"\} (\S+)$', re.MULTILINE)
 
 
 @dataclass
@@ -69,6 +70,11 @@ class Platform:
         """The model version each live uvicorn worker serves (its /metrics gauge), by pid."""
         text = self.model_api.get("/metrics").text
         return {pid: str(int(float(value))) for pid, value in _VERSION_LINE.findall(text)}
+
+    def webhook_wakes(self) -> float:
+        """How many MLflow webhook deliveries woke the API's workers (model_api_webhooks_total)."""
+        match = _WOKE_LINE.search(self.model_api.get("/metrics").text)
+        return float(match.group(1)) if match else 0.0
 
     def counts(self) -> dict[str, int]:
         """What a drill must not lose: experiments, runs, model versions, DAG runs."""

@@ -3,7 +3,9 @@ every uvicorn worker serves the new version, and how many requests failed meanwh
 
 The alias moves to another version of the model (the newest other one; when the model has a
 single version, a second one is registered from the same run's artifacts and said so), then
-back, so the registry's champion is what it was before the bench.
+back, so the registry's champion is what it was before the bench. Both moves are told to the
+API by MLflow's webhook; a third and fourth are made with the webhook disabled, as when a
+delivery is lost, so that polling alone finds them.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from bench.platform import MODEL, Platform
 LOAD_CONNECTIONS = 16
 SETTLE_SECONDS = 5  # load before the alias moves
 POLL_SECONDS = 0.1
+WEBHOOK = "model-api-app"  # the one ansible/group_vars/mlflow.yml registers for the app host
+WEBHOOK_CACHE_SECONDS = 6  # MLflow's servers cache the webhooks 5 s (MLFLOW_WEBHOOK_CACHE_TTL)
 
 
 def other_version(platform: Platform, current: str) -> tuple[str, bool]:
@@ -54,18 +58,28 @@ def switch_time(platform: Platform, version: str, timeout: float) -> tuple[float
     raise TimeoutError(f"not every worker serves v{version} {timeout:.0f} s after the alias moved")
 
 
-def promote_under_load(platform: Platform, app: OnHost, version: str, seconds: int) -> dict:
+def promote_under_load(
+    platform: Platform, app: OnHost, version: str, seconds: int, webhook: bool
+) -> dict:
+    wakes = platform.webhook_wakes()
     with Load(app, platform.api_key, LOAD_CONNECTIONS, seconds) as load:
         time.sleep(SETTLE_SECONDS)
         platform.registry.set_registered_model_alias(MODEL, "champion", version)
         first, every, workers = switch_time(platform, version, timeout=seconds - SETTLE_SECONDS)
     return {
         "to_version": version,
+        "webhook": "active" if webhook else "disabled",
+        "woken_by_webhook": platform.webhook_wakes() > wakes,
         "first_worker_s": round(first, 2),
         "every_worker_s": round(every, 2),
         "workers": workers,
         "load": load.figures(),
     }
+
+
+def webhook_id(platform: Platform) -> str | None:
+    found = [hook for hook in platform.registry.list_webhooks() if hook.name == WEBHOOK]
+    return found[0].webhook_id if found else None
 
 
 def measure(platform: Platform, seconds: int = 120) -> dict:
@@ -76,22 +90,31 @@ def measure(platform: Platform, seconds: int = 120) -> dict:
     target, registered = other_version(platform, before)
     if set(platform.worker_versions().values()) != {before}:
         raise RuntimeError(f"the workers do not all serve the champion v{before} yet")
+    hook = webhook_id(platform)
     moves = []
     try:
-        moves.append(promote_under_load(platform, app, target, seconds))
-        moves.append(promote_under_load(platform, app, before, seconds))
+        for version in (target, before):
+            moves.append(promote_under_load(platform, app, version, seconds, webhook=bool(hook)))
+        if hook:
+            platform.registry.update_webhook(hook, status="DISABLED")
+            time.sleep(WEBHOOK_CACHE_SECONDS)
+            for version in (target, before):
+                moves.append(promote_under_load(platform, app, version, seconds, webhook=False))
     finally:
+        if hook:
+            platform.registry.update_webhook(hook, status="ACTIVE")
         platform.registry.set_registered_model_alias(MODEL, "champion", before)
     for move in moves:
         print(
-            f"promotion: → v{move['to_version']}: first worker {move['first_worker_s']} s, "
-            f"every worker {move['every_worker_s']} s, failed {move['load']['failed']} "
-            f"of {move['load']['requests']}"
+            f"promotion: → v{move['to_version']} (webhook {move['webhook']}): first worker "
+            f"{move['first_worker_s']} s, every worker {move['every_worker_s']} s, failed "
+            f"{move['load']['failed']} of {move['load']['requests']}"
         )
     return {
         "model": MODEL,
         "champion": before,
         "registered_for_bench": target if registered else None,
         "load_connections": LOAD_CONNECTIONS,
+        "webhook": WEBHOOK if hook else None,
         "moves": moves,
     }

@@ -45,6 +45,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "secret_airflow_dashboard_password": _token,
     "secret_model_api_key": lambda: secrets.token_urlsafe(32),
     "secret_dashboard_password": _token,
+    "secret_mlflow_webhook_secret": lambda: secrets.token_urlsafe(32),
+    "secret_mlflow_webhook_encryption_key": _fernet_key,
 }
 
 HEADER = (

@@ -1,24 +1,10 @@
-"""Shared by the roles' testinfra tests: pytest loads it above every molecule scenario."""
+"""Shared by the roles' testinfra tests: pytest loads it above every molecule scenario.
+
+testinfra reaches each instance over SSH with sudo, as Ansible does (molecule/config.yml)."""
 
 import json
 
 import pytest
-import testinfra
-
-
-@pytest.fixture(scope="module")
-def host(_testinfra_host):
-    """The instance, reached with `podman exec` rather than testinfra's ansible backend.
-
-    molecule's instances use Ansible's podman connection, which testinfra cannot map to a
-    backend of its own, so it would run every check as an Ansible task (about a second
-    each); the instance is the podman container of the same name, reached directly."""
-    backend = _testinfra_host.backend
-    if backend.NAME != "ansible" or backend.ansible_runner.inventory["_meta"]["hostvars"].get(
-        backend.host, {}
-    ).get("ansible_connection") not in ("podman", "containers.podman.podman"):
-        return _testinfra_host
-    return testinfra.get_host(f"podman://{backend.host}")
 
 
 @pytest.fixture

@@ -23,13 +23,19 @@ VENV_BIN = Path(sys.executable).parent
 MOLECULE_PARALLEL = int(os.environ.get("MLOPS_MOLECULE_PARALLEL", "2"))
 
 
-def phase(item: pytest.Item) -> str:
-    """Where a test's time goes: unit, lint, molecule <role>, or the replica's."""
-    if item.get_closest_marker("molecule"):
+def phase(markers) -> str:
+    """Where a test's time goes: unit, lint, molecule, or the replica's. `markers`: the names
+    of the test's markers (an item's, or a report's keywords under xdist, whose controller
+    collects nothing)."""
+    if "molecule" in markers:
         return f"molecule, {MOLECULE_PARALLEL} at once (wall clock)"
-    if item.get_closest_marker("replica"):
+    if "replica" in markers:
         return "replica (converge + end-to-end)"
-    return "lint" if item.get_closest_marker("lint") else "unit"
+    return "lint" if "lint" in markers else "unit (seconds of test, summed over the workers)"
+
+
+def markers_of(item: pytest.Item) -> set[str]:
+    return {marker.name for marker in item.iter_markers()}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -41,7 +47,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     passwords the tests before them log in with."""
 
     def order(item: pytest.Item) -> tuple[int, int]:
-        kind = phase(item)
+        kind = phase(markers_of(item))
         rank = 2 if kind.startswith("replica") else 1 if kind.startswith("molecule") else 0
         name = item.path.name
         return rank, _LAST.index(name) + 1 if name in _LAST else 0
@@ -50,19 +56,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.nodeid
         for item in items
         if CONTAINER_FIXTURES & set(getattr(item, "fixturenames", ()))
-        and phase(item) in ("unit", "lint")
+        and not {"molecule", "replica"} & markers_of(item)
     ]
     if unmarked:  # `make unit` promises no container
         raise pytest.UsageError(f"tests that make containers without a marker: {unmarked}")
     items.sort(key=order)
-    _PHASE.update({item.nodeid: phase(item) for item in items})
 
 
 # Fixtures that build images or hosts: only molecule and replica tests may use them.
 CONTAINER_FIXTURES = {"host_image", "replica"}
 # The replica's tests that run after all its others, in this order.
 _LAST = ["test_web_uis.py", "test_dashboard.py", "test_secrets.py"]
-_PHASE: dict[str, str] = {}
 _SECONDS: dict[str, float] = {}
 # Time spent making what the containers need (the wheelhouse, the image), by the fixture.
 _PREPARED: dict[str, float] = {}
@@ -71,15 +75,13 @@ STEPS: dict[str, float] = {}
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    _SECONDS[report.nodeid] = _SECONDS.get(report.nodeid, 0.0) + report.duration
+    kind = phase(report.keywords)
+    _SECONDS[kind] = _SECONDS.get(kind, 0.0) + report.duration
 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """Print the time of each phase, so a slow run says where it went."""
-    totals: dict[str, float] = dict(_PREPARED)
-    for nodeid, seconds in _SECONDS.items():
-        kind = _PHASE.get(nodeid, "other")
-        totals[kind] = totals.get(kind, 0.0) + seconds
+    totals: dict[str, float] = {**_PREPARED, **_SECONDS}
     if not totals:
         return
     terminalreporter.section("time per phase")

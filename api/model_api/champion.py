@@ -1,6 +1,8 @@
 """Follow a registered model's alias and keep the model it points to loaded.
 
-A background thread looks at the alias every poll interval. When it points to a new version,
+A background thread looks at the alias every poll interval, and at once when woken: an MLflow
+webhook (model_api.webhooks) touches the wake file, which every worker's thread watches every
+WAKE_CHECK_SECONDS. When the alias points to a new version,
 that version is loaded next to the one serving and then swapped in with one reference
 assignment: requests hold the LoadedModel they started with, so none fails or waits. When a
 load fails, the old model keeps serving; the error is logged, counted and shown by /ready and
@@ -10,11 +12,14 @@ load fails, the old model keeps serving; the error is logged, counted and shown 
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import mlflow.artifacts
 import mlflow.pyfunc
@@ -24,6 +29,13 @@ from mlflow.exceptions import MlflowException
 from model_api import compiled, schema
 
 log = logging.getLogger("model_api.champion")
+# How often a waiting poller looks at the wake file.
+WAKE_CHECK_SECONDS = 0.2
+# The GIL switch interval while a version loads. Beside an event loop kept busy by traffic,
+# the loading thread waits for the GIL after each call that releases it (a read, a NumPy or
+# ONNX Runtime call) for up to the interval, 5 ms by default: a load under load took 65-83 s
+# against 14.7 s idle (bench/results/bench-20261203T160015Z.json).
+LOAD_SWITCH_INTERVAL = 0.0005
 
 
 @dataclass(frozen=True)
@@ -64,13 +76,23 @@ def load(
 ) -> LoadedModel:
     """The version downloaded once, loaded as pyfunc, and compiled where it is proven equal."""
     started = time.monotonic()
+    stages = {}
     with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
         model_dir = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=tmp)
+        stages["download"] = time.monotonic() - started
         model = mlflow.pyfunc.load_model(model_dir)
         columns = schema.columns_of(model.metadata.signature)
+        stages["pyfunc"] = time.monotonic() - started - sum(stages.values())
         fast, reason = None, LoadedModel.serving_path_reason
         if fast_path:
             fast, reason = _compile(model, columns, model_dir, run_id, tmp)
+            stages["compile and check"] = time.monotonic() - started - sum(stages.values())
+    log.info(
+        "loaded %s v%s: %s",
+        name,
+        version,
+        ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in stages.items()),
+    )
     return LoadedModel(
         name=name,
         alias=alias,
@@ -108,6 +130,16 @@ def _compile(model, columns, model_dir: str, run_id: str | None, tmp: str):
     return fast, f"ONNX Runtime predicts what pyfunc predicts on {checked} records checked"
 
 
+@contextmanager
+def _gil_handed_over_sooner():
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, LOAD_SWITCH_INTERVAL))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
+
+
 class Champion:
     """The model currently served, and the thread that keeps it current."""
 
@@ -118,16 +150,21 @@ class Champion:
         poll_interval: float,
         on_change=None,
         fast_path: bool = True,
+        wake_file: Path | None = None,
     ) -> None:
         self.name = name
         self.alias = alias
         self.poll_interval = poll_interval
         self.fast_path = fast_path
+        # Shared by the host's workers: touched by the one a webhook reached.
+        self.wake_file = wake_file
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
         self.last_checked: datetime | None = None
         self._on_change = on_change or (lambda event, model: None)
         self._stop = threading.Event()
+        self._woken = threading.Event()
+        self._wake_seen = self._wake_mark()
         self._thread: threading.Thread | None = None
 
     def poll(self) -> bool:
@@ -150,7 +187,8 @@ class Champion:
             self.last_error = None
             return False
         try:
-            loaded = load(self.name, self.alias, version_id, version.run_id, self.fast_path)
+            with _gil_handed_over_sooner():
+                loaded = load(self.name, self.alias, version_id, version.run_id, self.fast_path)
         except Exception as error:
             self._failed(f"loading {self.name} v{version_id} failed: {error}")
             self._on_change("load_failed", None)
@@ -174,10 +212,37 @@ class Champion:
             log.error("%s; %s", message, "still serving" if self.current else "nothing served")
         self.last_error = message
 
+    def wake(self) -> None:
+        """Resolve the alias now, in every worker of the host."""
+        self._woken.set()
+        if self.wake_file is not None:
+            self.wake_file.touch()
+
+    def _wake_mark(self) -> int | None:
+        try:
+            return self.wake_file.stat().st_mtime_ns if self.wake_file else None
+        except OSError:
+            return None
+
+    def _sleep(self) -> None:
+        """Until the next poll: the poll interval, or less when woken."""
+        deadline = time.monotonic() + self.poll_interval
+        while not self._stop.is_set():
+            mark = self._wake_mark()
+            if self._woken.is_set() or mark != self._wake_seen:
+                self._woken.clear()
+                self._wake_seen = mark
+                log.info("woken: resolving %s@%s now", self.name, self.alias)
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._stop.wait(min(WAKE_CHECK_SECONDS, left))
+
     def _run(self) -> None:
         while not self._stop.is_set():
             self.poll()
-            self._stop.wait(self.poll_interval)
+            self._sleep()
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="champion-poller", daemon=True)

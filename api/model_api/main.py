@@ -1,4 +1,4 @@
-"""FastAPI application: /predict, /model, /health, /ready, /metrics.
+"""FastAPI application: /predict, /model, /health, /ready, /metrics, /webhooks/mlflow.
 
 Run: uvicorn --factory model_api.main:create_app --workers N (configuration: MODEL_API_*).
 The routes are in model_api.routes, what they depend on in model_api.dependencies.
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None, champion: Champion | None = Non
         settings.poll_interval,
         on_change=count_loads,
         fast_path=settings.fast_path,
+        wake_file=settings.wake_file,
     )
     app = FastAPI(
         title="Model API",

@@ -35,6 +35,11 @@ MODEL_VERSION = Gauge(
     "Registered model version each worker serves (0: none yet)",
     multiprocess_mode="liveall",
 )
+WEBHOOKS = Counter(
+    "model_api_webhooks_total",
+    "MLflow webhook deliveries: woke (the served alias), ignored (another event), refused",
+    ["result"],
+)
 MODEL_LOADS = Counter("model_api_model_loads_total", "Model loads by result", ["result"])
 
 

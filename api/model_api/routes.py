@@ -1,11 +1,12 @@
-"""The model API's routes: /predict and /model (API key), /health, /ready and /metrics."""
+"""The model API's routes: /predict and /model (API key), /health, /ready, /metrics, and
+/webhooks/mlflow (MLflow's signature instead of a key)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from model_api import metrics, schema
+from model_api import metrics, schema, webhooks
 from model_api.dependencies import AppSettings, CurrentChampion, ServedModel, require_api_key
 from model_api.models import Health, ModelInfo, PredictRequest, PredictResponse, Readiness
 
@@ -75,6 +76,43 @@ async def ready(response: Response, champion: CurrentChampion) -> Readiness:
         last_load_error=champion.last_error,
         last_checked=champion.last_checked.isoformat() if champion.last_checked else None,
     )
+
+
+# A registry event is a few hundred bytes.
+WEBHOOK_MAX_BYTES = 64 * 1024
+
+
+@router.post(
+    "/webhooks/mlflow",
+    status_code=204,
+    responses={
+        400: {"description": "A signed body that is not a JSON object"},
+        401: {"description": "No valid MLflow signature, or a timestamp too old"},
+        404: {"description": "Webhooks are not configured (MODEL_API_WEBHOOK_SECRET)"},
+        413: {"description": "A body larger than a registry event can be"},
+    },
+)
+async def mlflow_webhook(
+    request: Request, settings: AppSettings, champion: CurrentChampion
+) -> Response:
+    """MLflow's registry events, HMAC-signed: one about the served model's alias makes every
+    worker resolve the alias at once instead of at its next poll."""
+    if settings.webhook_secret is None:
+        raise HTTPException(404, "webhooks are not configured (MODEL_API_WEBHOOK_SECRET)")
+    if int(request.headers.get("content-length") or 0) > WEBHOOK_MAX_BYTES:
+        raise HTTPException(413, f"a webhook body has at most {WEBHOOK_MAX_BYTES} bytes")
+    body = await request.body()
+    try:
+        payload = webhooks.verify(settings.webhook_secret.get_secret_value(), request.headers, body)
+    except webhooks.Refused as refused:
+        metrics.WEBHOOKS.labels("refused").inc()
+        raise HTTPException(refused.status, refused.reason) from None
+    if webhooks.concerns(payload, champion.name, champion.alias):
+        champion.wake()
+        metrics.WEBHOOKS.labels("woke").inc()
+    else:
+        metrics.WEBHOOKS.labels("ignored").inc()
+    return Response(status_code=204)
 
 
 @router.get("/metrics", include_in_schema=False)

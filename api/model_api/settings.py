@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -20,10 +21,20 @@ class Settings(BaseSettings):
     # Serve through ONNX Runtime where it is proven to predict what pyfunc does
     # (model_api.compiled); false: always pyfunc.
     fast_path: bool = True
+    # The secret MLflow signs its webhook deliveries with (POST /webhooks/mlflow; 404 without).
+    webhook_secret: SecretStr | None = Field(None, min_length=32)
+    # A file every worker of the host watches: the one a webhook reaches touches it, and all
+    # resolve the alias at once (systemd's RuntimeDirectory). None: that worker only.
+    wake_file: Path | None = None
     # Most records one POST /predict may carry (413 above).
     max_batch_size: int = Field(1000, ge=1)
     # Comma-separated API keys accepted in the X-API-Key header.
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(min_length=1)
+
+    @field_validator("webhook_secret", "wake_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("api_keys", mode="before")
     @classmethod

@@ -36,7 +36,15 @@ PROMOTION = {
             "every_worker_s": 9.8,
             "workers": 2,
             "load": {"requests": 900, "failed": 0},
-        }
+        },
+        {
+            "to_version": "3",
+            "webhook": "disabled",
+            "first_worker_s": 4.5,
+            "every_worker_s": 10.2,
+            "workers": 2,
+            "load": {"requests": 800, "failed": 0},
+        },
     ]
 }
 
@@ -68,7 +76,8 @@ def test_the_tables_are_written_between_the_markers(tmp_path) -> None:
     assert "\nold\n" not in text
     assert "commit `abc1234`" in text
     assert "| 1 | 16 | 420.0 | 1.0 / 9.0 | 60.0 | 1.0 / 9.0 | 7.00 | 0 / 2 |" in text
-    assert "| v4 | 1.2 | 9.8 | 2 | 900 | 0 |" in text
+    assert "| v4 | none | 1.2 | 9.8 | 2 | 900 | 0 |" in text  # a result from before webhooks
+    assert "| v3 | disabled | 4.5 | 10.2 | 2 | 800 | 0 |" in text
     assert text.count("Not measured yet.") == 3  # pipeline, provisioning, drills
 
 

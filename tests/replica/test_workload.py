@@ -3,7 +3,9 @@
 The tests run in file order and build on each other, as a user's day would:
 1. the first training (a deliberately weak grid) registers v1, which becomes champion, and
    the API serves it without a restart;
-2. a better training is promoted while a load generator calls the API: no request fails;
+2. a better training is promoted while a load generator calls the API: MLflow's webhook
+   wakes every worker, and no request fails; with the webhook disabled, moving the alias
+   back is found by polling, again without a failed request;
 3. a worse training registers a version that does not become champion;
 4. a CSV with bad data fails validation with its reasons, before any training;
 5. a CSV of another schema, uploaded by the user, trains and is promoted, and the API
@@ -17,6 +19,7 @@ import json
 import threading
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 import httpx
 import mlflow
@@ -104,10 +107,9 @@ def test_first_training_becomes_champion_and_is_served(
     assert len(response.json()["predictions"]) == 3
 
 
-def test_promotion_under_load_fails_no_request(
-    airflow_api, registry, model_api, converged, api_pid
-) -> None:
-    before = champion(registry)
+@contextmanager
+def under_load(model_api, label: str):
+    """Four clients calling /predict until the block ends: (outcomes, versions served)."""
     outcomes: Counter = Counter()
     versions: Counter = Counter()
     latencies: list[float] = []
@@ -129,36 +131,91 @@ def test_promotion_under_load_fails_no_request(
                 if response.status_code == 200:
                     versions[response.json()["model_version"]] += 1
 
-    def served_enough(version: str) -> None:
-        assert versions[version] > 50
-
     senders = [threading.Thread(target=generate_load, args=(i * 5,)) for i in range(4)]
     for sender in senders:
         sender.start()
     try:
-        version = version_of(registry, train(airflow_api))
-        after = str(version.version)
-        assert champion(registry) == after, version.tags["promotion"]
-        wait(lambda: serving(model_api, after), timeout=60)
-        wait(lambda: served_enough(after), timeout=60)
+        yield outcomes, versions
     finally:
         stop.set()
         for sender in senders:
             sender.join()
     latencies.sort()
     print(
-        f"promotion v{before} -> v{after} under load: {sum(outcomes.values())} requests "
-        f"{dict(outcomes)}, by version {dict(versions)}, p50 "
-        f"{latencies[len(latencies) // 2] * 1000:.0f} ms, p99 "
+        f"{label}: {sum(outcomes.values())} requests {dict(outcomes)}, by version "
+        f"{dict(versions)}, p50 {latencies[len(latencies) // 2] * 1000:.0f} ms, p99 "
         f"{latencies[int(len(latencies) * 0.99)] * 1000:.0f} ms"
     )
+
+
+def metric(model_api, name: str) -> dict[str, float]:
+    """One metric's samples from /metrics, by their labels."""
+    found = {}
+    for line in model_api.get("/metrics").text.splitlines():
+        if line.startswith(name + "{") or line.startswith(name + " "):
+            labels, _, value = line[len(name) :].rpartition(" ")
+            found[labels] = float(value)
+    return found
+
+
+def every_worker_serves(model_api, version: str) -> None:
+    """Each uvicorn worker reports the version it serves (model_api_model_version{pid})."""
+    workers = metric(model_api, "model_api_model_version")
+    assert len(workers) >= 2, workers
+    assert set(workers.values()) == {float(version)}, workers
+
+
+def woken(model_api) -> float:
+    return metric(model_api, "model_api_webhooks_total").get('{result="woke"}', 0.0)
+
+
+def test_promotion_under_load_fails_no_request(
+    airflow_api, registry, model_api, converged, api_pid
+) -> None:
+    """MLflow's webhook tells the API the alias moved: every worker serves the new version."""
+    before, woke = champion(registry), woken(model_api)
+    with under_load(model_api, "promotion under load") as (outcomes, versions):
+        version = version_of(registry, train(airflow_api))
+        after = str(version.version)
+        assert champion(registry) == after, version.tags["promotion"]
+        wait(lambda: every_worker_serves(model_api, after), timeout=90)
+        wait(lambda: served_enough(versions, after), timeout=60)
     assert set(outcomes) == {200}, outcomes
     assert versions[before] > 0
     assert versions[after] > 0
+    assert woken(model_api) > woke, "no webhook delivery woke the API"
     container = f"{converged.name}-app"
     assert podman.exec_(container, ["systemctl", "show", "-P", "ExecMainPID", "model-api"]) == (
         api_pid
     )
+
+
+def served_enough(versions: Counter, version: str) -> None:
+    assert versions[version] > 50
+
+
+def test_with_the_webhook_disabled_polling_still_moves_every_worker(registry, model_api) -> None:
+    """The fallback: MLflow delivers nothing, and each worker's poll finds the alias moved."""
+    (hook,) = [h for h in registry.list_webhooks() if h.name == "model-api-app"]
+    current = champion(registry)
+    previous = str(int(current) - 1)
+    woke = woken(model_api)
+    registry.update_webhook(hook.webhook_id, status="DISABLED")
+    try:
+        time.sleep(6)  # MLflow's cache of the webhooks lasts 5 s (MLFLOW_WEBHOOK_CACHE_TTL)
+        with under_load(model_api, "alias moved back with the webhook disabled") as (
+            outcomes,
+            versions,
+        ):
+            registry.set_registered_model_alias(MODEL, "champion", previous)
+            wait(lambda: every_worker_serves(model_api, previous), timeout=90)
+            wait(lambda: served_enough(versions, previous), timeout=60)
+        assert set(outcomes) == {200}, outcomes
+        assert woken(model_api) == woke
+    finally:
+        registry.update_webhook(hook.webhook_id, status="ACTIVE")
+        registry.set_registered_model_alias(MODEL, "champion", current)
+    wait(lambda: every_worker_serves(model_api, current), timeout=90)
 
 
 def test_worse_training_leaves_the_champion(airflow_api, registry, model_api) -> None:

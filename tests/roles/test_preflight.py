@@ -64,6 +64,12 @@ GOOD = {
         "python_service_lock_dir": str(REPO / "roles/python_service/molecule/default"),
     },
 }
+
+
+def hooks(url: str, secret: str) -> dict:
+    return {"mlflow_webhooks": [{"name": "api", "url": url, "secret": secret}]}
+
+
 CASES = [
     ("postgresql", {"postgresql_master_password": None}, "postgresql_master_password"),
     ("postgresql", {"postgresql_master_password": "short"}, "postgresql_master_password"),
@@ -115,6 +121,22 @@ CASES = [
     ),
     ("mlflow", {"mlflow_users": [{"username": "reader", "password": "short"}]}, "mlflow_users"),
     ("mlflow", {"mlflow_users": [{"username": "admin", "password": "p" * 16}]}, "mlflow_users"),
+    (
+        "mlflow",
+        hooks("http://10.0.0.5:8000/hook", "s" * 40),
+        "mlflow_webhook_allowed_schemes",  # only https unless allowed
+    ),
+    (
+        "mlflow",
+        hooks("https://api.internal/hook", "short"),
+        "mlflow_webhooks",
+    ),
+    (
+        "mlflow",
+        hooks("https://api.internal/hook", "s" * 40),
+        "mlflow_webhook_encryption_key",  # none given
+    ),
+    ("model_api", {"model_api_webhook_secret": "short"}, "model_api_webhook_secret"),
     ("model_api", {"model_api_keys": None}, "model_api_keys"),
     ("model_api", {"model_api_keys": ["short"]}, "model_api_keys"),
     ("model_api", {"model_api_mlflow_url": "mlflow:5000"}, "model_api_mlflow_url"),

@@ -33,6 +33,7 @@ EXPECTED_INGRESS = {
     ("airflow", "mlflow", 5000),
     ("app", "mlflow", 5000),
     ("app", "airflow", 8080),  # the dashboard triggers DAG runs
+    ("mlflow", "app", 8000),  # MLflow's webhooks tell the model API the alias moved
     ("mlflow", "rds", 5432),
     ("airflow", "rds", 5432),
 }

@@ -9,6 +9,7 @@
 #   airflow               -> mlflow   5000  the training DAG logs runs and models
 #   app                   -> mlflow   5000  the model API loads the champion, the dashboard reads runs
 #   app                   -> airflow  8080  the dashboard triggers DAG runs
+#   mlflow                -> app      8000  MLflow's signed webhook: the champion alias moved
 #   mlflow                -> rds      5432
 #   airflow               -> rds      5432
 #   mlflow, airflow, app  -> anywhere 443, 80  packages, SSM Session Manager, S3
@@ -218,6 +219,24 @@ resource "aws_vpc_security_group_egress_rule" "app_to_airflow" {
   ip_protocol                  = "tcp"
   from_port                    = 8080
   to_port                      = 8080
+}
+
+resource "aws_vpc_security_group_ingress_rule" "app_model_api_from_mlflow" {
+  security_group_id            = aws_security_group.app.id
+  description                  = "MLflow's webhooks to the model API"
+  referenced_security_group_id = aws_security_group.mlflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8000
+  to_port                      = 8000
+}
+
+resource "aws_vpc_security_group_egress_rule" "mlflow_to_app_model_api" {
+  security_group_id            = aws_security_group.mlflow.id
+  description                  = "Webhooks to the model API"
+  referenced_security_group_id = aws_security_group.app.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8000
+  to_port                      = 8000
 }
 
 resource "aws_vpc_security_group_egress_rule" "mlflow_to_rds" {

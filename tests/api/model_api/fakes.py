@@ -71,10 +71,17 @@ def loaded_model(
 class FakeChampion:
     """What the routes read of a Champion; start/stop do nothing."""
 
+    name = "fake"
+    alias = "champion"
+
     def __init__(self, current: LoadedModel | None = None, last_error: str | None = None):
         self.current = current
         self.last_error = last_error
         self.last_checked = datetime(2026, 1, 1, 12, tzinfo=UTC) if last_error else None
+        self.wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
 
     def start(self) -> None:
         pass

@@ -1,6 +1,7 @@
 """The mlflow role: authenticated server on PostgreSQL with the S3 artifact proxy."""
 
 import json
+import time
 
 import pytest
 
@@ -63,3 +64,60 @@ def test_tracking_in_postgres_schema_and_artifacts_in_s3(host, api):
 
 def test_migration_recorded(host):
     assert host.file("/var/lib/mlflow/schema-migrated-by").content_string.strip() == "3.17.2"
+
+
+# Records each POST's headers and body, one JSON line each, for the webhook test.
+RECEIVER = r"""
+import http.server, json
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        with open("/root/hook.jsonl", "a") as out:
+            out.write(json.dumps({"headers": dict(self.headers), "body": body}) + "\n")
+        self.send_response(204)
+        self.end_headers()
+http.server.HTTPServer(("127.0.0.1", 8799), Hook).serve_forever()
+"""
+# Checks one delivery's signature the way the model API does (api/model_api/webhooks.py).
+CHECK = r"""
+import base64, hashlib, hmac, json, sys, time
+hook = json.loads(open("/root/hook.jsonl").readline())
+h, body = hook["headers"], hook["body"]
+content = f"{h['X-MLflow-Delivery-Id']}.{h['X-MLflow-Timestamp']}.{body}".encode()
+digest = hmac.new(sys.argv[1].encode(), content, hashlib.sha256).digest()
+assert h["X-MLflow-Signature"] == "v1," + base64.b64encode(digest).decode(), h
+assert abs(time.time() - int(h["X-MLflow-Timestamp"])) < 300
+print(body)
+"""
+
+
+def test_an_alias_set_is_delivered_to_the_webhook_signed(host, api):
+    code, body = api("/api/2.0/mlflow/webhooks")
+    assert code == 200, body
+    (hook,) = json.loads(body)["webhooks"]
+    assert hook["url"] == "http://127.0.0.1:8799/hook"
+    assert hook["status"] == "ACTIVE"
+    assert "secret" not in hook
+    host.run("rm -f /root/hook.jsonl")
+    receiver = host.run("nohup python3 -c %s >/dev/null 2>&1 & echo $!", RECEIVER).stdout.strip()
+    try:
+        assert api("/api/2.0/mlflow/registered-models/create", "POST", {"name": "hooked"})[0] == 200
+        code, body = api(
+            "/api/2.0/mlflow/model-versions/create",
+            "POST",
+            {"name": "hooked", "source": "s3://mlflow-artifacts/hooked/model"},
+        )
+        assert code == 200, body
+        alias = {"name": "hooked", "alias": "champion", "version": "1"}
+        assert api("/api/2.0/mlflow/registered-models/alias", "POST", alias)[0] == 200
+        for _ in range(50):
+            if host.file("/root/hook.jsonl").exists:
+                break
+            time.sleep(0.2)
+        check = host.run("python3 -c %s molecule-webhook-secret-0123456789-0123", CHECK)
+        assert check.rc == 0, check.stderr
+        event = json.loads(check.stdout)
+        assert (event["entity"], event["action"]) == ("model_version_alias", "created")
+        assert event["data"] == alias
+    finally:
+        host.run("kill %s", receiver)

@@ -1,5 +1,8 @@
 """The model_api role: a hardened uvicorn service that answers without a model and guards keys."""
 
+import base64
+import hashlib
+import hmac
 import json
 import time
 
@@ -7,6 +10,7 @@ import pytest
 
 testinfra_hosts = ["all"]
 KEY = "molecule-api-key-0123456789"
+WEBHOOK_SECRET = "molecule-webhook-secret-0123456789-0123"
 
 
 @pytest.fixture
@@ -73,3 +77,35 @@ def test_metrics(call):
     code, body = call("/metrics")
     assert code == 200
     assert "model_api_requests_total" in body
+
+
+def signed(payload: dict, secret: str = WEBHOOK_SECRET) -> dict:
+    """The headers MLflow sends with this payload (sent as json.dumps(payload) by `http`)."""
+    delivery, timestamp = "molecule-delivery-1", str(int(time.time()))
+    content = f"{delivery}.{timestamp}.{json.dumps(payload)}".encode()
+    digest = hmac.new(secret.encode(), content, hashlib.sha256).digest()
+    return {
+        "X-MLflow-Delivery-Id": delivery,
+        "X-MLflow-Timestamp": timestamp,
+        "X-MLflow-Signature": "v1," + base64.b64encode(digest).decode(),
+    }
+
+
+def test_a_signed_alias_event_wakes_every_worker(host, call):
+    event = {
+        "entity": "model_version_alias",
+        "action": "created",
+        "data": {"name": "wine-cultivar", "alias": "champion", "version": "2"},
+    }
+    forged = signed(event, secret="not-the-secret-0123456789-0123456789")
+    assert call("/webhooks/mlflow", "POST", data=event)[0] == 401
+    assert call("/webhooks/mlflow", "POST", data=event, headers=forged)[0] == 401
+    since = host.run("date +%s").stdout.strip()
+    assert call("/webhooks/mlflow", "POST", data=event, headers=signed(event)) == (204, "")
+    assert host.file("/run/model-api/alias-moved").exists
+    for _ in range(20):  # each worker looks at the wake file every 0.2 s
+        journal = host.run("journalctl -u model-api --since @%s -o cat", since).stdout
+        if journal.count("woken: resolving wine-cultivar@champion now") == 2:
+            break
+        time.sleep(0.5)
+    assert journal.count("woken: resolving wine-cultivar@champion now") == 2, journal
