@@ -50,25 +50,43 @@ def _ms(value: float) -> str:
 
 
 def serving_table(serving: dict) -> list[str]:
+    """One row per (rows, connections): the model API as deployed, the same API held to
+    pyfunc where measured (results from before it have none), `mlflow models serve`."""
     runs = {(r["target"], r["rows"], r["connections"]): r for r in serving["runs"]}
-    ratios = {(r["rows"], r["connections"]): r for r in serving["ratios"]}
-    lines = [
-        "| rows/request | connections | model API req/s | p50 / p99 ms | "
-        "`mlflow models serve` req/s | p50 / p99 ms | ratio req/s | failed (ours / theirs) |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for rows, connections in sorted(ratios):
-        ours = runs[("model_api", rows, connections)]
+    ratios = {
+        (r.get("target", "model_api"), r["rows"], r["connections"]): r["requests_per_s"]
+        for r in serving["ratios"]
+    }
+    targets = [t for t in ("model_api", "model_api_pyfunc") if any(k[0] == t for k in ratios)]
+    names = {"model_api": "model API", "model_api_pyfunc": "model API, pyfunc only"}
+    header, align = "| rows/request | connections |", "|---:|---:|"
+    for target in targets:
+        header += f" {names[target]} req/s | p50 / p99 ms | ratio |"
+        align += "---:|---:|---:|"
+    header += " `mlflow models serve` req/s | p50 / p99 ms | failed |"
+    align += "---:|---:|---:|"
+    cells = sorted({(rows, connections) for _, rows, connections in ratios})
+    lines = []
+    for rows, connections in cells:
+        line, failed = f"| {rows} | {connections} |", []
+        for target in targets:
+            run = runs.get((target, rows, connections))
+            ratio = ratios.get((target, rows, connections))
+            if run is None:
+                line += " | | |"
+                continue
+            line += (
+                f" {run['requests_per_s']:.1f} | {_ms(run['p50_ms'])} / {_ms(run['p99_ms'])} | "
+                f"{'n/a' if ratio is None else f'{ratio:.2f}'} |"
+            )
+            failed.append(str(run["failed"]))
         theirs = runs[("mlflow_serve", rows, connections)]
-        ratio = ratios[(rows, connections)]["requests_per_s"]
-        shown = "n/a" if ratio is None else f"{ratio:.2f}"
+        failed.append(str(theirs["failed"]))
         lines.append(
-            f"| {rows} | {connections} | {ours['requests_per_s']:.1f} | "
-            f"{_ms(ours['p50_ms'])} / {_ms(ours['p99_ms'])} | {theirs['requests_per_s']:.1f} | "
-            f"{_ms(theirs['p50_ms'])} / {_ms(theirs['p99_ms'])} | "
-            f"{shown} | {ours['failed']} / {theirs['failed']} |"
+            f"{line} {theirs['requests_per_s']:.1f} | "
+            f"{_ms(theirs['p50_ms'])} / {_ms(theirs['p99_ms'])} | {' / '.join(failed)} |"
         )
-    return lines
+    return _table(header, align, lines)
 
 
 def promotion_table(promotion: dict) -> list[str]:

@@ -1,8 +1,11 @@
 """Serving: our model API against `mlflow models serve`, same champion, same host, same load.
 
-Both run on the app host with the same number of uvicorn workers; wrk runs there too and
-calls each over loopback, one after the other, for every (rows per request, connections).
-Before the load, both are sent the same records and must answer the same predictions.
+Three servers run on the app host with the same number of uvicorn workers: the model API as
+deployed (ONNX Runtime where proven equal, adaptive batching), the same API held to pyfunc
+(MODEL_API_FAST_PATH=false: what batching alone brings), and `mlflow models serve`. wrk runs
+there too and calls each over loopback, one after the other, for every (rows per request,
+connections). Before the load, all are sent the same records and must answer the same
+predictions.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ OURS = "http://127.0.0.1:8000"
 THEIRS_PORT = 5055
 THEIRS = f"http://127.0.0.1:{THEIRS_PORT}"
 THEIRS_UNIT = "bench-mlflow-serve"
+PYFUNC_PORT = 8001
+PYFUNC = f"http://127.0.0.1:{PYFUNC_PORT}"
+PYFUNC_UNIT = "bench-model-api-pyfunc"
 ROWS = (1, 100)
 CONNECTIONS = (1, 16, 64)
 WARMUP_SECONDS = 3
@@ -69,20 +75,53 @@ def start_theirs(app: OnHost, model: str, workers: int) -> float:
     return app.wait_until_ok(f"{THEIRS}/ping", timeout=300, unit=THEIRS_UNIT)
 
 
-def stop_theirs(app: OnHost) -> None:
-    app.sh(f"systemctl stop {THEIRS_UNIT} 2>/dev/null || true")
+def start_pyfunc(app: OnHost, workers: int) -> float:
+    """The model API as deployed but held to pyfunc, on PYFUNC_PORT, in a transient unit
+    with its own metrics directory and no webhook; seconds until it serves (/ready)."""
+    env_file = unit_property(app, "model-api", "EnvironmentFiles")
+    overrides = {
+        "MODEL_API_FAST_PATH": "false",
+        "MODEL_API_WEBHOOK_SECRET": "",
+        "MODEL_API_WAKE_FILE": "",
+        "PROMETHEUS_MULTIPROC_DIR": f"/run/{PYFUNC_UNIT}",
+    }
+    _stop(app, PYFUNC_UNIT)
+    # the env file's values win over systemd's Environment=: env(1) sets the overrides last
+    app.sh(
+        f"systemd-run --unit={PYFUNC_UNIT} --property=User=model-api "
+        f"--property=EnvironmentFile={env_file.split()[0]} --property=PrivateTmp=yes "
+        f"--property=RuntimeDirectory={PYFUNC_UNIT} --property=RuntimeMaxSec=1800 "
+        f"/usr/bin/env {' '.join(f'{k}={v}' for k, v in overrides.items())} "
+        "/opt/model-api/venv/bin/uvicorn --factory model_api.main:create_app "
+        f"--app-dir /opt/model-api/app --host 127.0.0.1 --port {PYFUNC_PORT} "
+        f"--workers {workers} --loop uvloop --http httptools --no-server-header"
+    )
+    return app.wait_until_ok(f"{PYFUNC}/ready", timeout=300, unit=PYFUNC_UNIT)
+
+
+def _stop(app: OnHost, unit: str) -> None:
+    app.sh(
+        f"systemctl stop {unit} 2>/dev/null || true; systemctl reset-failed {unit} 2>/dev/null"
+        " || true"
+    )
+
+
+def stop_servers(app: OnHost) -> None:
+    for unit in (THEIRS_UNIT, PYFUNC_UNIT):
+        _stop(app, unit)
 
 
 def ratios(runs: list[dict]) -> list[dict]:
-    """ours / theirs for each (rows, connections) both were measured at."""
+    """ours / theirs for each of our targets and (rows, connections) both were measured at."""
     by_key = {(run["target"], run["rows"], run["connections"]): run for run in runs}
     out = []
     for (target, rows, connections), ours in sorted(by_key.items()):
         theirs = by_key.get(("mlflow_serve", rows, connections))
-        if target != "model_api" or theirs is None:
+        if target == "mlflow_serve" or theirs is None:
             continue
         out.append(
             {
+                "target": target,
                 "rows": rows,
                 "connections": connections,
                 "requests_per_s": _ratio(ours["requests_per_s"], theirs["requests_per_s"]),
@@ -104,6 +143,7 @@ def measure(replica: config.Replica, api_key: str, duration: int) -> dict:
     model = f"models:/{served['name']}/{served['version']}"
     workers = workers_of(unit_property(app, "model-api", "ExecStart"))
     startup = start_theirs(app, model, workers)
+    pyfunc_startup = start_pyfunc(app, workers)
     try:
         check_same_predictions(app, api_key)
         runs = []
@@ -126,12 +166,13 @@ def measure(replica: config.Replica, api_key: str, duration: int) -> dict:
                     )
                 app.sh(f"rm -f {script}")
     finally:
-        stop_theirs(app)
+        stop_servers(app)
     return {
         "model": f"{served['name']} v{served['version']}",
         "workers": workers,
         "duration_s": duration,
         "mlflow_serve_startup_s": round(startup, 1),
+        "model_api_pyfunc_startup_s": round(pyfunc_startup, 1),
         "versions": host_versions(app),
         "load_generator": app.sh("wrk --version 2>&1 | head -1 || true")
         .split(" Copyright")[0]
@@ -154,8 +195,10 @@ def host_versions(app: OnHost) -> dict:
 
 def targets(rows: int, api_key: str) -> list[tuple[str, str, dict, dict]]:
     batch = records(rows)
+    ours = {"records": batch}, {"X-API-Key": api_key}
     return [
-        ("model_api", f"{OURS}/predict", {"records": batch}, {"X-API-Key": api_key}),
+        ("model_api", f"{OURS}/predict", *ours),
+        ("model_api_pyfunc", f"{PYFUNC}/predict", *ours),
         ("mlflow_serve", f"{THEIRS}/invocations", {"dataframe_records": batch}, {}),
     ]
 
@@ -172,11 +215,13 @@ def app_json(app: OnHost, url: str, api_key: str) -> dict:
 
 
 def check_same_predictions(app: OnHost, api_key: str) -> None:
-    """Both servers answer the same predictions for the 100 records, or the bench stops."""
-    (_, ours_url, ours_body, ours_headers), (_, their_url, their_body, _) = targets(100, api_key)
-    ours = app.post_json(ours_url, ours_body, ours_headers)["predictions"]
-    theirs = app.post_json(their_url, their_body, {})["predictions"]
-    if ours != theirs:
+    """Every server answers the same predictions for the 100 records, or the bench stops."""
+    answers = {
+        target: app.post_json(url, body, headers)["predictions"]
+        for target, url, body, headers in targets(100, api_key)
+    }
+    if len({json.dumps(predictions) for predictions in answers.values()}) != 1:
         raise AssertionError(
-            f"the two servers disagree: ours {ours[:5]}..., theirs {theirs[:5]}..."
+            "the servers disagree: "
+            + "; ".join(f"{target} {predictions[:5]}..." for target, predictions in answers.items())
         )

@@ -52,6 +52,8 @@ class LoadedModel:
     # The fast path when it is proven equal to pyfunc (model_api.compiled), else None.
     compiled: compiled.CompiledModel | None = field(default=None, repr=False)
     serving_path_reason: str = "the fast path is off (MODEL_API_FAST_PATH=false)"
+    # This worker's request batchers by serving path, made on first use (model_api.routes).
+    batchers: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def serving_path(self) -> str:

@@ -24,6 +24,12 @@ LATENCY = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 PREDICTIONS = Counter("model_api_predictions_total", "Records predicted, by serving path", ["path"])
+BATCH_ROWS = Histogram(
+    "model_api_batch_rows",
+    "Records per model call, by serving path (concurrent requests coalesced)",
+    ["path"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024),
+)
 SERVING_PATH = Gauge(
     "model_api_serving_path",
     "1 for the path (onnx or pyfunc) each worker's loaded model is served through",

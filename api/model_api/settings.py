@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     wake_file: Path | None = None
     # Most records one POST /predict may carry (413 above).
     max_batch_size: int = Field(1000, ge=1)
+    # Adaptive batching (model_api.batching): most records one model call takes when
+    # concurrent requests are coalesced, and how long a batch that is not full may wait for
+    # more (0: never wait; requests coalesce only while the model is busy).
+    batch_max_rows: int = Field(256, ge=1)
+    batch_max_wait_ms: float = Field(0.0, ge=0, le=1000)
     # Comma-separated API keys accepted in the X-API-Key header.
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(min_length=1)
 

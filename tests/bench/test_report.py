@@ -75,7 +75,8 @@ def test_the_tables_are_written_between_the_markers(tmp_path) -> None:
     assert text.endswith(f"{report.END}\nafter\n")
     assert "\nold\n" not in text
     assert "commit `abc1234`" in text
-    assert "| 1 | 16 | 420.0 | 1.0 / 9.0 | 60.0 | 1.0 / 9.0 | 7.00 | 0 / 2 |" in text
+    # a result from before the pyfunc-only target: our API and theirs
+    assert "| 1 | 16 | 420.0 | 1.0 / 9.0 | 7.00 | 60.0 | 1.0 / 9.0 | 0 / 2 |" in text
     assert "| v4 | none | 1.2 | 9.8 | 2 | 900 | 0 |" in text  # a result from before webhooks
     assert "| v3 | disabled | 4.5 | 10.2 | 2 | 800 | 0 |" in text
     assert text.count("Not measured yet.") == 3  # pipeline, provisioning, drills
@@ -109,3 +110,21 @@ def test_drills_redone_replace_their_earlier_figures_only(tmp_path) -> None:
         ("y", 5),
         ("x", 20),
     ]
+
+
+def test_the_serving_table_shows_the_pyfunc_only_api_where_measured() -> None:
+    pyfunc = {**SERVING["runs"][0], "target": "model_api_pyfunc", "requests_per_s": 180.0}
+    serving = {
+        **SERVING,
+        "runs": [*SERVING["runs"], pyfunc],
+        "ratios": [
+            {"target": "model_api", "rows": 1, "connections": 16, "requests_per_s": 7.0},
+            {"target": "model_api_pyfunc", "rows": 1, "connections": 16, "requests_per_s": 3.0},
+        ],
+    }
+    header, _, row = report.serving_table(serving)
+    assert "model API, pyfunc only req/s" in header
+    assert row == (
+        "| 1 | 16 | 420.0 | 1.0 / 9.0 | 7.00 | 180.0 | 1.0 / 9.0 | 3.00 | 60.0 | 1.0 / 9.0 "
+        "| 0 / 0 / 2 |"
+    )

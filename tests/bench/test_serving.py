@@ -39,15 +39,23 @@ def run(target, rows, connections, rps, p99):
     }
 
 
-def test_ratios_pair_each_cell_with_mlflow_serve() -> None:
+def test_ratios_pair_each_of_our_cells_with_mlflow_serve() -> None:
     runs = [
         run("model_api", 1, 16, 500.0, 20.0),
+        run("model_api_pyfunc", 1, 16, 100.0, 200.0),
         run("mlflow_serve", 1, 16, 50.0, 400.0),
         run("model_api", 100, 1, 10.0, 5.0),
         run("mlflow_serve", 100, 1, 0.0, 0.0),
         run("model_api", 100, 64, 1.0, 1.0),  # no mlflow_serve cell: no ratio
     ]
     assert serving.ratios(runs) == [
-        {"rows": 1, "connections": 16, "requests_per_s": 10.0, "p99": 0.05},
-        {"rows": 100, "connections": 1, "requests_per_s": None, "p99": None},
+        {"target": "model_api", "rows": 1, "connections": 16, "requests_per_s": 10.0, "p99": 0.05},
+        {"target": "model_api", "rows": 100, "connections": 1, "requests_per_s": None, "p99": None},
+        {
+            "target": "model_api_pyfunc",
+            "rows": 1,
+            "connections": 16,
+            "requests_per_s": 2.0,
+            "p99": 0.5,
+        },
     ]

@@ -141,6 +141,8 @@ CASES = [
     ("model_api", {"model_api_keys": ["short"]}, "model_api_keys"),
     ("model_api", {"model_api_mlflow_url": "mlflow:5000"}, "model_api_mlflow_url"),
     ("model_api", {"model_api_workers": 0}, "model_api_workers"),
+    ("model_api", {"model_api_batch_max_rows": 0}, "model_api_batch_max_rows"),
+    ("model_api", {"model_api_batch_max_wait_ms": 5000}, "model_api_batch_max_wait_ms"),
     ("model_api", {"model_api_source": str(REPO / "api" / "missing")}, "model_api_source"),
     ("dashboard", {"dashboard_password": "short"}, "dashboard_password"),
     ("dashboard", {"dashboard_airflow_url": ""}, "dashboard_airflow_url"),

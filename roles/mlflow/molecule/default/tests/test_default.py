@@ -101,6 +101,10 @@ def test_an_alias_set_is_delivered_to_the_webhook_signed(host, api):
     host.run("rm -f /root/hook.jsonl")
     receiver = host.run("nohup python3 -c %s >/dev/null 2>&1 & echo $!", RECEIVER).stdout.strip()
     try:
+        for _ in range(50):  # MLflow delivers once: the receiver must listen before the event
+            if host.socket("tcp://127.0.0.1:8799").is_listening:
+                break
+            time.sleep(0.2)
         assert api("/api/2.0/mlflow/registered-models/create", "POST", {"name": "hooked"})[0] == 200
         code, body = api(
             "/api/2.0/mlflow/model-versions/create",

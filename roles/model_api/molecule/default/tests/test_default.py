@@ -15,8 +15,8 @@ WEBHOOK_SECRET = "molecule-webhook-secret-0123456789-0123"
 
 @pytest.fixture
 def call(http):
-    def request(path, method="GET", key=None, data=None):
-        headers = {"X-API-Key": key} if key else {}
+    def request(path, method="GET", key=None, data=None, headers=None):
+        headers = {**({"X-API-Key": key} if key else {}), **(headers or {})}
         return http(f"http://127.0.0.1:8000{path}", method, data, headers=headers)
 
     return request
