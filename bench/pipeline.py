@@ -13,6 +13,8 @@ DAG = "train_model"
 
 def measure(platform: Platform, timeout: float = 900) -> dict:
     before = platform.champion()
+    # right after `make up` the dag-processor may not have read the bundle yet
+    wait(lambda: platform.airflow("GET", f"/api/v2/dags/{DAG}"), timeout=120, interval=2)
     started = time.monotonic()
     run_id = platform.airflow.trigger(DAG, {})
     run = platform.airflow.finished(DAG, run_id, timeout=timeout)

@@ -1,5 +1,8 @@
 """Follow a registered model's alias and keep the model it points to loaded.
 
+Loads run in a process of their own (Loader) where the service runs them, so that the GIL of
+the serving process stays with its requests.
+
 A background thread looks at the alias every poll interval, and at once when woken: an MLflow
 webhook (model_api.webhooks) touches the wake file, which every worker's thread watches every
 WAKE_CHECK_SECONDS. When the alias points to a new version,
@@ -12,11 +15,12 @@ load fails, the old model keeps serving; the error is logged, counted and shown 
 from __future__ import annotations
 
 import logging
-import sys
+import multiprocessing
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,11 +35,6 @@ from model_api import compiled, schema
 log = logging.getLogger("model_api.champion")
 # How often a waiting poller looks at the wake file.
 WAKE_CHECK_SECONDS = 0.2
-# The GIL switch interval while a version loads. Beside an event loop kept busy by traffic,
-# the loading thread waits for the GIL after each call that releases it (a read, a NumPy or
-# ONNX Runtime call) for up to the interval, 5 ms by default: a load under load took 65-83 s
-# against 14.7 s idle (bench/results/bench-20261203T160015Z.json).
-LOAD_SWITCH_INTERVAL = 0.0005
 
 
 @dataclass(frozen=True)
@@ -76,19 +75,32 @@ class LoadedModel:
 def load(
     name: str, alias: str, version: str, run_id: str | None, fast_path: bool = True
 ) -> LoadedModel:
-    """The version downloaded once, loaded as pyfunc, and compiled where it is proven equal."""
+    """The version downloaded once, loaded as pyfunc, and compiled where it is proven equal,
+    all in this process."""
     started = time.monotonic()
-    stages = {}
     with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
-        model_dir = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=tmp)
-        stages["download"] = time.monotonic() - started
-        model = mlflow.pyfunc.load_model(model_dir)
-        columns = schema.columns_of(model.metadata.signature)
-        stages["pyfunc"] = time.monotonic() - started - sum(stages.values())
-        fast, reason = None, LoadedModel.serving_path_reason
-        if fast_path:
-            fast, reason = _compile(model, columns, model_dir, run_id, tmp)
-            stages["compile and check"] = time.monotonic() - started - sum(stages.values())
+        _, model, fast, reason, stages = _prepare(name, version, run_id, fast_path, tmp)
+    return _loaded(name, alias, version, run_id, model, fast, reason, stages, started)
+
+
+def _prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: str):
+    """Download into tmp, load as pyfunc, compile and check: (the model's directory, pyfunc,
+    compiled or None, why that path, seconds by stage)."""
+    started = time.monotonic()
+    stages: dict[str, float] = {}
+    model_dir = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=tmp)
+    stages["download"] = time.monotonic() - started
+    model = mlflow.pyfunc.load_model(model_dir)
+    columns = schema.columns_of(model.metadata.signature)
+    stages["pyfunc"] = time.monotonic() - started - sum(stages.values())
+    fast, reason = None, LoadedModel.serving_path_reason
+    if fast_path:
+        fast, reason = _compile(model, columns, model_dir, run_id, tmp)
+        stages["compile and check"] = time.monotonic() - started - sum(stages.values())
+    return model_dir, model, fast, reason, stages
+
+
+def _loaded(name, alias, version, run_id, model, fast, reason, stages, started) -> LoadedModel:
     log.info(
         "loaded %s v%s: %s",
         name,
@@ -100,7 +112,7 @@ def load(
         alias=alias,
         version=version,
         run_id=run_id,
-        columns=columns,
+        columns=schema.columns_of(model.metadata.signature),
         signature=model.metadata.signature.to_dict(),
         pyfunc=model,
         loaded_at=datetime.now(UTC),
@@ -108,6 +120,75 @@ def load(
         compiled=fast,
         serving_path_reason=reason,
     )
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What the loader process hands back: where the model's files are, the ONNX model it
+    proved equal to pyfunc (or None), why that path, and the seconds of each stage."""
+
+    model_dir: str
+    onnx: bytes | None
+    reason: str
+    stages: dict
+
+
+def prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: str) -> Prepared:
+    """The loader process's part of a load: everything but keeping the model."""
+    model_dir, _, fast, reason, stages = _prepare(name, version, run_id, fast_path, tmp)
+    return Prepared(model_dir, fast.onnx if fast else None, reason, stages)
+
+
+def _warm() -> None:
+    """Import what a load needs once, when the loader process starts."""
+    import onnxruntime  # noqa: F401
+    import skl2onnx  # noqa: F401
+
+
+class Loader:
+    """Loads versions in a process of its own, so that a load never competes with serving for
+    this process's GIL: beside an event loop kept busy by traffic, a load in a thread of the
+    serving process took 47-60 s against about 2 s idle (download 20-35 s, compile and check
+    24-33 s; bench/results/bench-20261206T*). The loader process downloads, loads, compiles
+    and checks; this process then loads only the pyfunc from the downloaded files (under a
+    second under load) and an ONNX Runtime session from the checked model's bytes. The
+    process is started once and kept, its imports done, and made anew if it dies."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+            )
+        return self._pool
+
+    def start(self) -> None:
+        self._executor().submit(_warm)
+
+    def load(
+        self, name: str, alias: str, version: str, run_id: str | None, fast_path: bool = True
+    ) -> LoadedModel:
+        started = time.monotonic()
+        with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
+            try:
+                prepared = (
+                    self._executor().submit(prepare, name, version, run_id, fast_path, tmp).result()
+                )
+            except BrokenProcessPool as error:
+                self._pool = None  # the next load starts a new loader process
+                raise RuntimeError(f"the loader process died: {error}") from error
+            finishing = time.monotonic()
+            model = mlflow.pyfunc.load_model(prepared.model_dir)
+            columns = schema.columns_of(model.metadata.signature)
+            fast = compiled.from_onnx(prepared.onnx, columns) if prepared.onnx else None
+        stages = {**prepared.stages, "handed over": time.monotonic() - finishing}
+        return _loaded(name, alias, version, run_id, model, fast, prepared.reason, stages, started)
+
+    def stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _compile(model, columns, model_dir: str, run_id: str | None, tmp: str):
@@ -132,16 +213,6 @@ def _compile(model, columns, model_dir: str, run_id: str | None, tmp: str):
     return fast, f"ONNX Runtime predicts what pyfunc predicts on {checked} records checked"
 
 
-@contextmanager
-def _gil_handed_over_sooner():
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(min(previous, LOAD_SWITCH_INTERVAL))
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(previous)
-
-
 class Champion:
     """The model currently served, and the thread that keeps it current."""
 
@@ -153,6 +224,7 @@ class Champion:
         on_change=None,
         fast_path: bool = True,
         wake_file: Path | None = None,
+        loader: Loader | None = None,
     ) -> None:
         self.name = name
         self.alias = alias
@@ -160,6 +232,9 @@ class Champion:
         self.fast_path = fast_path
         # Shared by the host's workers: touched by the one a webhook reached.
         self.wake_file = wake_file
+        # Loads in a process of its own (Loader), or in the poller's thread (None).
+        self.loader = loader
+        self._load = loader.load if loader else load
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
         self.last_checked: datetime | None = None
@@ -189,8 +264,7 @@ class Champion:
             self.last_error = None
             return False
         try:
-            with _gil_handed_over_sooner():
-                loaded = load(self.name, self.alias, version_id, version.run_id, self.fast_path)
+            loaded = self._load(self.name, self.alias, version_id, version.run_id, self.fast_path)
         except Exception as error:
             self._failed(f"loading {self.name} v{version_id} failed: {error}")
             self._on_change("load_failed", None)
@@ -247,6 +321,8 @@ class Champion:
             self._sleep()
 
     def start(self) -> None:
+        if self.loader:
+            self.loader.start()
         self._thread = threading.Thread(target=self._run, name="champion-poller", daemon=True)
         self._thread.start()
 
@@ -254,3 +330,5 @@ class Champion:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self.loader:
+            self.loader.stop()

@@ -15,7 +15,7 @@ in /model and /metrics.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -46,6 +46,7 @@ class CompiledModel:
     session: Any
     inputs: tuple[tuple[str, schema.Column, Any], ...]  # (ONNX input name, column, dtype)
     output: str
+    onnx: bytes = field(default=b"", repr=False)  # the serialized model the session runs
 
     def accepts(self, records: list[dict]) -> bool:
         """False when a record leaves an input out: nulls go through pyfunc, which knows
@@ -89,7 +90,6 @@ def compile_model(
 
 
 def _convert(model, columns: list[schema.Column]) -> CompiledModel:
-    import onnxruntime
     from skl2onnx import convert_sklearn
     from skl2onnx.common import data_types
 
@@ -102,19 +102,26 @@ def _convert(model, columns: list[schema.Column]) -> CompiledModel:
     onnx_model = convert_sklearn(
         model, initial_types=initial_types, options=options, target_opset={"": 17, "ai.onnx.ml": 3}
     )
+    return from_onnx(onnx_model.SerializeToString(), columns)
+
+
+def from_onnx(onnx: bytes, columns: list[schema.Column]) -> CompiledModel:
+    """An ONNX Runtime session of a serialized model, fed one input per column."""
+    import onnxruntime
+
     session_options = onnxruntime.SessionOptions()
     # One uvicorn worker per core: each session runs on its worker's thread.
     session_options.intra_op_num_threads = 1
     session_options.inter_op_num_threads = 1
     session = onnxruntime.InferenceSession(
-        onnx_model.SerializeToString(), session_options, providers=["CPUExecutionProvider"]
+        onnx, session_options, providers=["CPUExecutionProvider"]
     )
     names = [node.name for node in session.get_inputs()]  # skl2onnx renames e.g. "a/b" to "a_b"
     inputs = tuple(
         (name, column, _TENSORS[column.type][1])
         for name, column in zip(names, columns, strict=True)
     )
-    return CompiledModel(session, inputs, session.get_outputs()[0].name)
+    return CompiledModel(session, inputs, session.get_outputs()[0].name, onnx)
 
 
 def _steps(model) -> list:

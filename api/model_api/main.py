@@ -17,7 +17,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 
 from model_api import metrics, schema
-from model_api.champion import Champion, LoadedModel
+from model_api.champion import Champion, LoadedModel, Loader
 from model_api.routes import router
 from model_api.settings import Settings
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings | None = None, champion: Champion | None = Non
         on_change=count_loads,
         fast_path=settings.fast_path,
         wake_file=settings.wake_file,
+        loader=Loader(),
     )
     app = FastAPI(
         title="Model API",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import mlflow
 import mlflow.pyfunc
 import pytest
@@ -125,3 +128,35 @@ def test_a_model_with_another_predict_function_is_refused(loaded) -> None:
 
     with pytest.raises(compiled.NotCompiled, match="pyfunc calls predict_proba"):
         compiled.compile_model(ProbaFlavour(loaded.pyfunc), loaded.columns, [{}], [{}])
+
+
+@pytest.fixture
+def loader():
+    loader = champion.Loader()
+    yield loader
+    loader.stop()
+
+
+def test_the_loader_process_serves_what_an_in_process_load_serves(
+    loader, wine_version, loaded
+) -> None:
+    assert loader._executor().submit(os.getpid).result() != os.getpid()  # another process
+    served = loader.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
+    assert (served.serving_path, served.serving_path_reason) == (
+        loaded.serving_path,
+        loaded.serving_path_reason,
+    )
+    records = compiled.records_of(FEATURES)
+    assert served.compiled.predict(records) == loaded.compiled.predict(records)
+    frame = schema.frame(records, served.columns)
+    assert served.pyfunc.predict(frame).tolist() == loaded.pyfunc.predict(frame).tolist()
+
+
+def test_a_dead_loader_process_fails_its_load_and_the_next_load_starts_anew(
+    loader, wine_version
+) -> None:
+    os.kill(loader._executor().submit(os.getpid).result(), signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="the loader process died"):
+        loader.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
+    served = loader.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
+    assert served.serving_path == "onnx"

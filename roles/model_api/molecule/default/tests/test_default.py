@@ -33,9 +33,12 @@ def test_service_running_hardened(host):
     assert "RuntimeDirectory=model-api" in show
 
 
-def test_two_workers_share_metrics(host):
-    workers = host.run("pgrep -u model-api -c -f 'multiprocessing.spawn'").stdout.strip()
-    assert workers == "2"
+def test_two_workers_each_with_its_loader_process_share_metrics(host):
+    main = host.check_output("systemctl show -P MainPID model-api")
+    workers = host.check_output("pgrep -P %s -f multiprocessing.spawn", main).split()
+    assert len(workers) == 2
+    for worker in workers:  # each loads versions in a process of its own
+        assert len(host.check_output("pgrep -P %s -f multiprocessing.spawn", worker).split()) == 1
     assert host.file("/run/model-api").is_directory
 
 
