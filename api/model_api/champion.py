@@ -80,7 +80,8 @@ def load(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
         _, model, fast, reason, stages = _prepare(name, version, run_id, fast_path, tmp)
-    return _loaded(name, alias, version, run_id, model, fast, reason, stages, started)
+    columns = schema.columns_of(model.metadata.signature)
+    return _loaded(name, alias, version, run_id, model, columns, fast, reason, stages, started)
 
 
 def _prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: str):
@@ -100,7 +101,9 @@ def _prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: 
     return model_dir, model, fast, reason, stages
 
 
-def _loaded(name, alias, version, run_id, model, fast, reason, stages, started) -> LoadedModel:
+def _loaded(
+    name, alias, version, run_id, model, columns, fast, reason, stages, started
+) -> LoadedModel:
     log.info(
         "loaded %s v%s: %s",
         name,
@@ -112,7 +115,7 @@ def _loaded(name, alias, version, run_id, model, fast, reason, stages, started) 
         alias=alias,
         version=version,
         run_id=run_id,
-        columns=schema.columns_of(model.metadata.signature),
+        columns=columns,
         signature=model.metadata.signature.to_dict(),
         pyfunc=model,
         loaded_at=datetime.now(UTC),
@@ -148,11 +151,13 @@ def _warm() -> None:
 class Loader:
     """Loads versions in a process of its own, so that a load never competes with serving for
     this process's GIL: beside an event loop kept busy by traffic, a load in a thread of the
-    serving process took 47-60 s against about 2 s idle (download 20-35 s, compile and check
-    24-33 s; bench/results/bench-20261206T*). The loader process downloads, loads, compiles
-    and checks; this process then loads only the pyfunc from the downloaded files (under a
-    second under load) and an ONNX Runtime session from the checked model's bytes. The
-    process is started once and kept, its imports done, and made anew if it dies."""
+    serving process took 47-60 s (download 20-35 s, compile and check 24-33 s;
+    bench-20261206T044557Z), most of it then spent on MLflow's 0.55 s password check per call,
+    since cached (mlflow_auth_cache_ttl_seconds). With both, loads under load took 1.3-6.7 s
+    (bench-20261206T051929Z); the loader process's own share was not measured apart. It
+    downloads, loads, compiles and checks; this process then loads only the pyfunc from the
+    downloaded files and an ONNX Runtime session from the checked model's bytes. The process
+    is started once and kept, and made anew if it dies."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
@@ -160,11 +165,12 @@ class Loader:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_warm
+                max_workers=1, mp_context=multiprocessing.get_context("spawn")
             )
         return self._pool
 
     def start(self) -> None:
+        """Start the loader process and do its imports before the first load needs them."""
         self._executor().submit(_warm)
 
     def load(
@@ -184,7 +190,9 @@ class Loader:
             columns = schema.columns_of(model.metadata.signature)
             fast = compiled.from_onnx(prepared.onnx, columns) if prepared.onnx else None
         stages = {**prepared.stages, "handed over": time.monotonic() - finishing}
-        return _loaded(name, alias, version, run_id, model, fast, prepared.reason, stages, started)
+        return _loaded(
+            name, alias, version, run_id, model, columns, fast, prepared.reason, stages, started
+        )
 
     def stop(self) -> None:
         if self._pool is not None:
