@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -89,6 +90,13 @@ def pytest_terminal_summary(terminalreporter) -> None:
         terminalreporter.write_line(f"{kind:48} {seconds:7.0f} s")
     for step, seconds in STEPS.items():
         terminalreporter.write_line(f"  {step:46} {seconds:7.0f} s")
+
+
+def free_port() -> int:
+    """A loopback TCP port nothing listens on (now)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def tool_env(**extra: str) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 import urllib.request
@@ -11,16 +10,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from tests.conftest import REPO, VENV_BIN, tool_env
+from tests.conftest import REPO, VENV_BIN, free_port, tool_env
 
 REGION = "eu-west-1"
 PROJECT = "mlops"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @dataclass

@@ -236,7 +236,7 @@ def test_a_failed_load_keeps_the_old_model(api_factory, tmp_path) -> None:
 
 
 def test_unreachable_mlflow_is_reported_not_fatal(api_factory) -> None:
-    from tests.api.model_api.conftest import free_port
+    from tests.conftest import free_port
 
     server = api_factory(
         "anything",
