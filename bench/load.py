@@ -30,6 +30,7 @@ class Load:
             self._output["error"] = error
 
     def __enter__(self) -> Load:
+        self.app.sh(wrk.INSTALL)
         self.app.write(self.script, self._content)
         self._thread.start()
         return self

@@ -3,9 +3,12 @@ every uvicorn worker serves the new version, and how many requests failed meanwh
 
 The alias moves to another version of the model (the newest other one; when the model has a
 single version, a second one is registered from the same run's artifacts and said so), then
-back, so the registry's champion is what it was before the bench. Both moves are told to the
-API by MLflow's webhook; a third and fourth are made with the webhook disabled, as when a
-delivery is lost, so that polling alone finds them.
+back, so the registry's champion is what it was before the bench. The first move is a new
+version's case: what the host prepared of that version (MODEL_API_LOAD_DIR) is removed
+first, so it is downloaded, converted and checked again. The move back is a rollback's: the
+host still has what it prepared of the version it served. Both moves are told to the API by
+MLflow's webhook; then both are made again with the webhook disabled, as when a delivery is
+lost, so that polling alone finds them.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from bench.platform import MODEL, Platform
 
 LOAD_CONNECTIONS = 16
 SETTLE_SECONDS = 5  # load before the alias moves
+MOVE_SECONDS = 50  # wrk's time per move: the settle, then up to 45 s for every worker to switch
+ENV_FILE = "/etc/model-api/model-api.env"
 POLL_SECONDS = 0.1
 WEBHOOK = "model-api-app"  # the one ansible/group_vars/mlflow.yml registers for the app host
 WEBHOOK_CACHE_SECONDS = 6  # MLflow's servers cache the webhooks 5 s (MLFLOW_WEBHOOK_CACHE_TTL)
@@ -59,8 +64,10 @@ def switch_time(platform: Platform, version: str, timeout: float) -> tuple[float
 
 
 def promote_under_load(
-    platform: Platform, app: OnHost, version: str, seconds: int, webhook: bool
+    platform: Platform, app: OnHost, version: str, seconds: int, webhook: bool, new: bool
 ) -> dict:
+    if new:
+        forget_prepared(app, version)
     wakes = platform.webhook_wakes()
     with Load(app, platform.api_key, LOAD_CONNECTIONS, seconds) as load:
         time.sleep(SETTLE_SECONDS)
@@ -68,6 +75,7 @@ def promote_under_load(
         first, every, workers = switch_time(platform, version, timeout=seconds - SETTLE_SECONDS)
     return {
         "to_version": version,
+        "case": "new version" if new else "rollback",
         "webhook": "active" if webhook else "disabled",
         "woken_by_webhook": platform.webhook_wakes() > wakes,
         "first_worker_s": round(first, 2),
@@ -77,12 +85,20 @@ def promote_under_load(
     }
 
 
+def forget_prepared(app: OnHost, version: str) -> None:
+    """Remove what the app host prepared of `version` (the API's MODEL_API_LOAD_DIR), as for
+    a version it never served."""
+    load_dir = app.sh(f"sed -n 's/^MODEL_API_LOAD_DIR=//p' {ENV_FILE}").strip().strip("'\"")
+    if load_dir:
+        app.sh(f"rm -rf {load_dir}/{MODEL}@v{version}-*")
+
+
 def webhook_id(platform: Platform) -> str | None:
     found = [hook for hook in platform.registry.list_webhooks() if hook.name == WEBHOOK]
     return found[0].webhook_id if found else None
 
 
-def measure(platform: Platform, seconds: int = 120) -> dict:
+def measure(platform: Platform, seconds: int = MOVE_SECONDS) -> dict:
     app = OnHost.named(platform.replica, "app")
     before = platform.champion()
     if before is None:
@@ -93,20 +109,20 @@ def measure(platform: Platform, seconds: int = 120) -> dict:
     hook = webhook_id(platform)
     moves = []
     try:
-        for version in (target, before):
-            moves.append(promote_under_load(platform, app, version, seconds, webhook=bool(hook)))
-        if hook:
-            platform.registry.update_webhook(hook, status="DISABLED")
-            time.sleep(WEBHOOK_CACHE_SECONDS)
-            for version in (target, before):
-                moves.append(promote_under_load(platform, app, version, seconds, webhook=False))
+        for webhook in (True, False) if hook else (False,):
+            if hook and not webhook:
+                platform.registry.update_webhook(hook, status="DISABLED")
+                time.sleep(WEBHOOK_CACHE_SECONDS)
+            for version, new in ((target, True), (before, False)):
+                moves.append(promote_under_load(platform, app, version, seconds, webhook, new))
     finally:
         if hook:
             platform.registry.update_webhook(hook, status="ACTIVE")
         platform.registry.set_registered_model_alias(MODEL, "champion", before)
     for move in moves:
         print(
-            f"promotion: → v{move['to_version']} (webhook {move['webhook']}): first worker "
+            f"promotion: → v{move['to_version']} ({move['case']}, webhook {move['webhook']}): "
+            "first worker "
             f"{move['first_worker_s']} s, every worker {move['every_worker_s']} s, failed "
             f"{move['load']['failed']} of {move['load']['requests']}"
         )

@@ -91,11 +91,11 @@ def serving_table(serving: dict) -> list[str]:
 
 def promotion_table(promotion: dict) -> list[str]:
     return _table(
-        "| alias moved to | MLflow's webhook | first worker serves it (s) | every worker (s) "
-        "| workers | requests during the move | failed |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| alias moved to | case | MLflow's webhook | first worker serves it (s) "
+        "| every worker (s) | workers | requests during the move | failed |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
         [
-            f"| v{move['to_version']} | {move.get('webhook', 'none')} "
+            f"| v{move['to_version']} | {move.get('case', 'n/a')} | {move.get('webhook', 'none')} "
             f"| {move['first_worker_s']} | {move['every_worker_s']} | "
             f"{move['workers']} | {move['load']['requests']} | {move['load']['failed']} |"
             for move in promotion["moves"]

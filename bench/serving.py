@@ -92,8 +92,8 @@ def start_pyfunc(app: OnHost, workers: int) -> float:
         f"--property=EnvironmentFile={env_file.split()[0]} --property=PrivateTmp=yes "
         f"--property=RuntimeDirectory={PYFUNC_UNIT} --property=RuntimeMaxSec=1800 "
         f"/usr/bin/env {' '.join(f'{k}={v}' for k, v in overrides.items())} "
-        "/opt/model-api/venv/bin/uvicorn --factory model_api.main:create_app "
-        f"--app-dir /opt/model-api/app --host 127.0.0.1 --port {PYFUNC_PORT} "
+        "/opt/model-api/venv/bin/python -m model_api.serve --factory model_api.main:create_app "
+        f"--host 127.0.0.1 --port {PYFUNC_PORT} "
         f"--workers {workers} --loop uvloop --http httptools --no-server-header"
     )
     return app.wait_until_ok(f"{PYFUNC}/ready", timeout=300, unit=PYFUNC_UNIT)
@@ -137,7 +137,7 @@ def _ratio(ours: float, theirs: float) -> float | None:
 
 def measure(replica: config.Replica, api_key: str, duration: int) -> dict:
     app = OnHost.named(replica, "app")
-    app.sh("command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)")
+    app.sh(wrk.INSTALL)
     app.wait_until_ok(f"{OURS}/ready", timeout=60)
     served = app_json(app, f"{OURS}/model", api_key)
     model = f"models:/{served['name']}/{served['version']}"

@@ -11,6 +11,8 @@ import json
 from dataclasses import dataclass, field
 
 MARKER = "WRK_JSON "
+# Run on the host before wrk: Debian's package, installed once (the hosts are made without it).
+INSTALL = "command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)"
 _DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors

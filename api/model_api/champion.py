@@ -14,16 +14,24 @@ load fails, the old model keeps serving; the error is logged, counted and shown 
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import importlib.metadata
+import json
 import logging
 import multiprocessing
+import os
+import shutil
 import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import quote
 
 import mlflow.artifacts
 import mlflow.pyfunc
@@ -86,19 +94,37 @@ def load(
 
 def _prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: str):
     """Download into tmp, load as pyfunc, compile and check: (the model's directory, pyfunc,
-    compiled or None, why that path, seconds by stage)."""
+    compiled or None, why that path, seconds by stage). The run's held-out sample downloads
+    beside the model, in a thread: both mostly wait on MLflow."""
     started = time.monotonic()
     stages: dict[str, float] = {}
-    model_dir = mlflow.artifacts.download_artifacts(f"models:/{name}/{version}", dst_path=tmp)
-    stages["download"] = time.monotonic() - started
-    model = mlflow.pyfunc.load_model(model_dir)
-    columns = schema.columns_of(model.metadata.signature)
-    stages["pyfunc"] = time.monotonic() - started - sum(stages.values())
-    fast, reason = None, LoadedModel.serving_path_reason
-    if fast_path:
-        fast, reason = _compile(model, columns, model_dir, run_id, tmp)
-        stages["compile and check"] = time.monotonic() - started - sum(stages.values())
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="holdout") as side:
+        holdout = side.submit(_holdout, run_id, Path(tmp) / "checks") if fast_path else None
+        model_dir = mlflow.artifacts.download_artifacts(
+            f"models:/{name}/{version}", dst_path=str(Path(tmp) / "model")
+        )
+        stages["download"] = time.monotonic() - started
+        model = mlflow.pyfunc.load_model(model_dir)
+        columns = schema.columns_of(model.metadata.signature)
+        stages["pyfunc"] = time.monotonic() - started - sum(stages.values())
+        fast, reason = None, LoadedModel.serving_path_reason
+        if holdout is not None:
+            fast, reason = _compile(model, columns, model_dir, holdout.result(), stages)
     return model_dir, model, fast, reason, stages
+
+
+def _holdout(run_id: str | None, dst: Path) -> list[dict]:
+    """The run's held-out sample as records; none when the run logged none."""
+    if not run_id:
+        return []
+    try:
+        path = mlflow.artifacts.download_artifacts(
+            run_id=run_id, artifact_path=compiled.HOLDOUT_ARTIFACT, dst_path=str(dst)
+        )
+    except (MlflowException, OSError) as error:
+        log.info("run %s has no held-out sample: %s", run_id, error)
+        return []
+    return compiled.read_holdout(path)
 
 
 def _loaded(
@@ -135,6 +161,30 @@ class Prepared:
     reason: str
     stages: dict
 
+    def save(self, slot: Path) -> None:
+        """Into `slot` (a directory the model was downloaded under), for the host's other
+        workers: the model's directory relative to it, the reason and the ONNX bytes."""
+        (slot / ONNX_FILE).write_bytes(self.onnx or b"")
+        record = {"model_dir": str(Path(self.model_dir).relative_to(slot)), "reason": self.reason}
+        (slot / PREPARED_FILE).write_text(json.dumps(record))
+
+    @classmethod
+    def read(cls, slot: Path) -> Prepared | None:
+        """What another worker prepared in `slot`; None when nobody did yet."""
+        try:
+            record = json.loads((slot / PREPARED_FILE).read_text())
+            onnx = (slot / ONNX_FILE).read_bytes()
+        except FileNotFoundError:
+            return None
+        return cls(str(slot / record["model_dir"]), onnx or None, record["reason"], {})
+
+
+PREPARED_FILE = "prepared.json"
+ONNX_FILE = "checked.onnx"
+# Prepared versions kept per model in the shared directory: the one serving and the one before
+# (an alias moved back is served again without a new download).
+KEPT_PER_MODEL = 2
+
 
 def prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: str) -> Prepared:
     """The loader process's part of a load: everything but keeping the model."""
@@ -142,10 +192,62 @@ def prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: s
     return Prepared(model_dir, fast.onnx if fast else None, reason, stages)
 
 
+def _warm_with(model_dir: str) -> None:
+    """In the loader process: load a model once and drop it, for the imports its flavour
+    needs (when this host's copy served the worker, the loader process loaded nothing yet,
+    and its first load paid them: 1.1-1.6 s under load)."""
+    try:
+        mlflow.pyfunc.load_model(model_dir, suppress_warnings=True)
+    except Exception as error:  # only a warm-up: the next load says what is wrong
+        log.info("warming the loader process with %s failed: %s", model_dir, error)
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In the loader process, from its start: exit once the worker that started it is gone. A
+    worker killed (SIGKILL, the OOM killer) cannot stop its loader process, which would live on
+    holding its memory, and keep systemd waiting for the unit's processes on a stop."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+PARENT_CHECK_SECONDS = 0.5
+
+
 def _warm() -> None:
-    """Import what a load needs once, when the loader process starts."""
+    """Import what a load needs once, when the loader process starts: a first load paid
+    1.5 s more under load for the scikit-learn flavour's imports alone."""
+    import mlflow.sklearn  # noqa: F401 - the platform's models' flavour
     import onnxruntime  # noqa: F401
     import skl2onnx  # noqa: F401
+
+
+def _fingerprint(fast_path: bool) -> str:
+    """What a prepared version depends on besides the model: the libraries that converted and
+    checked it, and whether the fast path was on. Another set of libraries prepares anew."""
+    packages = ("scikit-learn", "skl2onnx", "onnxruntime")  # mlflow may be mlflow-skinny
+    versions = [mlflow.__version__, *(importlib.metadata.version(p) for p in packages)]
+    return hashlib.sha256(json.dumps([fast_path, *versions]).encode()).hexdigest()[:12]
+
+
+@contextmanager
+def _exclusive(lock: Path, wait: bool = True):
+    """Hold an exclusive lock on the file `lock` (yields False when `wait` is off and another
+    process holds it)."""
+    with lock.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Loader:
@@ -153,19 +255,29 @@ class Loader:
     this process's GIL: beside an event loop kept busy by traffic, a load in a thread of the
     serving process took 47-60 s (download 20-35 s, compile and check 24-33 s;
     bench-20261206T044557Z), most of it then spent on MLflow's 0.55 s password check per call,
-    since cached (mlflow_auth_cache_ttl_seconds). With both, loads under load took 1.3-6.7 s
-    (bench-20261206T051929Z); the loader process's own share was not measured apart. It
-    downloads, loads, compiles and checks; this process then loads only the pyfunc from the
-    downloaded files and an ONNX Runtime session from the checked model's bytes. The process
-    is started once and kept, and made anew if it dies."""
+    since cached (mlflow_auth_cache_ttl_seconds). It downloads, loads, compiles and checks; this
+    process then loads only the pyfunc from the downloaded files and an ONNX Runtime session
+    from the checked model's bytes. The process is started once and kept, and made anew if it
+    dies.
 
-    def __init__(self) -> None:
+    With `shared_dir` (MODEL_API_LOAD_DIR), a version is prepared once per host, not once per
+    worker: the first worker to want it prepares it under a lock into the directory, and the
+    others, waiting on that lock, load what it left there (in the same libraries' versions:
+    _fingerprint). On a 2-core host under load, two workers preparing the same version at once
+    each took twice as long as one."""
+
+    def __init__(self, shared_dir: Path | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self.shared_dir = shared_dir
+        self._warmed = False  # the loader process has loaded a model (_warm_with)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
             )
         return self._pool
 
@@ -173,47 +285,101 @@ class Loader:
         """Start the loader process and do its imports before the first load needs them."""
         self._executor().submit(_warm)
 
+    def _prepare(
+        self, name: str, version: str, run_id: str | None, fast_path: bool, tmp: str
+    ) -> Prepared:
+        try:
+            return self._executor().submit(prepare, name, version, run_id, fast_path, tmp).result()
+        except BrokenProcessPool as error:
+            self._pool = None  # the next load starts a new loader process
+            raise RuntimeError(f"the loader process died: {error}") from error
+
     def load(
         self, name: str, alias: str, version: str, run_id: str | None, fast_path: bool = True
     ) -> LoadedModel:
         started = time.monotonic()
-        with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
-            try:
-                prepared = (
-                    self._executor().submit(prepare, name, version, run_id, fast_path, tmp).result()
+        if self.shared_dir is None:
+            with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
+                prepared = self._prepare(name, version, run_id, fast_path, tmp)
+                return self._finish(name, alias, version, run_id, prepared, started)
+        self.shared_dir.mkdir(parents=True, exist_ok=True)
+        model = quote(name, safe="")
+        slot = self.shared_dir / f"{model}@v{version}-{_fingerprint(fast_path)}"
+        with _exclusive(self.shared_dir / f"{slot.name}.lock"):
+            prepared = Prepared.read(slot)
+            if prepared is None:
+                prepared = self._prepare_into(slot, name, version, run_id, fast_path)
+                self._warmed = True
+                self._forget_older(model)
+            else:
+                os.utime(slot)  # the newest again: kept by _forget_older
+                if not self._warmed:
+                    self._executor().submit(_warm_with, prepared.model_dir)
+                    self._warmed = True
+                prepared = replace(
+                    prepared, stages={"waited for the host's copy": time.monotonic() - started}
                 )
-            except BrokenProcessPool as error:
-                self._pool = None  # the next load starts a new loader process
-                raise RuntimeError(f"the loader process died: {error}") from error
-            finishing = time.monotonic()
-            model = mlflow.pyfunc.load_model(prepared.model_dir)
-            columns = schema.columns_of(model.metadata.signature)
-            fast = compiled.from_onnx(prepared.onnx, columns) if prepared.onnx else None
+            return self._finish(name, alias, version, run_id, prepared, started)
+
+    def _prepare_into(
+        self, slot: Path, name: str, version: str, run_id: str | None, fast_path: bool
+    ) -> Prepared:
+        """Prepare into a new directory, renamed to `slot` once complete: a worker that dies
+        half-way leaves no slot that looks prepared."""
+        self._remove(slot)  # what a worker that died while preparing it left
+        tmp = Path(tempfile.mkdtemp(prefix=f".{slot.name}.preparing-", dir=self.shared_dir))
+        try:
+            # MLflow's files go to tmp/model and tmp/checks, apart from ours (Prepared.save)
+            prepared = self._prepare(name, version, run_id, fast_path, str(tmp))
+            prepared.save(tmp)
+            tmp.rename(slot)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return replace(prepared, model_dir=str(slot / Path(prepared.model_dir).relative_to(tmp)))
+
+    def _forget_older(self, model: str) -> None:
+        """Delete the model's prepared versions but the newest KEPT_PER_MODEL, and the leftovers
+        of preparations that died; a slot another worker holds is left for next time."""
+        slots = sorted(
+            (path for path in self.shared_dir.glob(f"{model}@v*") if path.is_dir()),
+            key=lambda path: path.stat().st_mtime,
+            reverse=True,
+        )
+        for slot in slots[KEPT_PER_MODEL:]:
+            with _exclusive(self.shared_dir / f"{slot.name}.lock", wait=False) as held:
+                if held:
+                    self._remove(slot)
+
+    def _remove(self, slot: Path) -> None:
+        """A slot and the leftovers of preparing it (the caller holds its lock)."""
+        for path in (slot, *self.shared_dir.glob(f".{slot.name}.preparing-*")):
+            shutil.rmtree(path, ignore_errors=True)
+
+    @staticmethod
+    def _finish(name, alias, version, run_id, prepared: Prepared, started: float) -> LoadedModel:
+        finishing = time.monotonic()
+        model = mlflow.pyfunc.load_model(prepared.model_dir)
+        columns = schema.columns_of(model.metadata.signature)
+        fast = compiled.from_onnx(prepared.onnx, columns) if prepared.onnx else None
         stages = {**prepared.stages, "handed over": time.monotonic() - finishing}
         return _loaded(
             name, alias, version, run_id, model, columns, fast, prepared.reason, stages, started
         )
 
     def stop(self) -> None:
+        """Stop the loader process and wait for it (a load under way is finished first): the
+        worker exits after it, so a stop leaves no process behind."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _compile(model, columns, model_dir: str, run_id: str | None, tmp: str):
-    """(the compiled model, why it serves) or (None, why pyfunc serves)."""
+def _compile(model, columns, model_dir: str, holdout: list[dict], stages: dict):
+    """(the compiled model, why it serves) or (None, why pyfunc serves); the seconds of each
+    step go to `stages`."""
     example = compiled.records_of(model.metadata.load_input_example(model_dir))
-    holdout: list[dict] = []
-    if run_id:
-        try:
-            holdout = compiled.read_holdout(
-                mlflow.artifacts.download_artifacts(
-                    run_id=run_id, artifact_path=compiled.HOLDOUT_ARTIFACT, dst_path=tmp
-                )
-            )
-        except (MlflowException, OSError) as error:
-            log.info("run %s has no held-out sample: %s", run_id, error)
     try:
-        fast = compiled.compile_model(model, columns, example, holdout)
+        fast = compiled.compile_model(model, columns, example, holdout, stages)
     except compiled.NotCompiled as why:
         log.info("serving through pyfunc: %s", why)
         return None, str(why)

@@ -15,6 +15,7 @@ in /model and /metrics.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,10 +67,15 @@ class CompiledModel:
 
 
 def compile_model(
-    pyfunc, columns: list[schema.Column], example: list[dict], holdout: list[dict]
+    pyfunc,
+    columns: list[schema.Column],
+    example: list[dict],
+    holdout: list[dict],
+    stages: dict[str, float] | None = None,
 ) -> CompiledModel:
     """The model compiled and checked on its input example and held-out sample (records);
-    NotCompiled says why it cannot be."""
+    NotCompiled says why it cannot be. The seconds of each step go to `stages`."""
+    stages = {} if stages is None else stages
     flavors = pyfunc.metadata.flavors
     if "sklearn" not in flavors:
         raise NotCompiled(f"no scikit-learn flavour (flavours: {', '.join(sorted(flavors))})")
@@ -80,12 +86,15 @@ def compile_model(
         raise NotCompiled("the model was logged without an input example to check it on")
     if not holdout:
         raise NotCompiled(f"its run logged no held-out sample ({HOLDOUT_ARTIFACT}) to check it on")
+    started = time.monotonic()
     try:
         compiled = _convert(pyfunc.get_raw_model(), columns)
     except Exception as error:  # skl2onnx raises many kinds for what it cannot convert
         raise NotCompiled(f"conversion failed: {type(error).__name__}: {error}"[:300]) from error
+    stages["convert"] = time.monotonic() - started
     for name, records in (("input example", example), ("held-out sample", holdout)):
         _check(compiled, pyfunc, columns, name, records)
+    stages["check"] = time.monotonic() - started - stages["convert"]
     return compiled
 
 

@@ -33,7 +33,7 @@ def create_app(settings: Settings | None = None, champion: Champion | None = Non
         on_change=count_loads,
         fast_path=settings.fast_path,
         wake_file=settings.wake_file,
-        loader=Loader(),
+        loader=Loader(settings.load_dir),
     )
     app = FastAPI(
         title="Model API",

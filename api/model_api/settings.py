@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # A file every worker of the host watches: the one a webhook reaches touches it, and all
     # resolve the alias at once (systemd's RuntimeDirectory). None: that worker only.
     wake_file: Path | None = None
+    # Where the host's workers share what a load prepared (download, conversion, check), so
+    # that a version is prepared once per host (champion.Loader). None: once per worker.
+    load_dir: Path | None = None
     # Most records one POST /predict may carry (413 above).
     max_batch_size: int = Field(1000, ge=1)
     # Adaptive batching (model_api.batching): most records one model call takes when
@@ -36,7 +39,7 @@ class Settings(BaseSettings):
     # Comma-separated API keys accepted in the X-API-Key header.
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(min_length=1)
 
-    @field_validator("webhook_secret", "wake_file", mode="before")
+    @field_validator("webhook_secret", "wake_file", "load_dir", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value

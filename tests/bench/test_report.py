@@ -77,8 +77,8 @@ def test_the_tables_are_written_between_the_markers(tmp_path) -> None:
     assert "commit `abc1234`" in text
     # a result from before the pyfunc-only target: our API and theirs
     assert "| 1 | 16 | 420.0 | 1.0 / 9.0 | 7.00 | 60.0 | 1.0 / 9.0 | 0 / 2 |" in text
-    assert "| v4 | none | 1.2 | 9.8 | 2 | 900 | 0 |" in text  # a result from before webhooks
-    assert "| v3 | disabled | 4.5 | 10.2 | 2 | 800 | 0 |" in text
+    assert "| v4 | n/a | none | 1.2 | 9.8 | 2 | 900 | 0 |" in text  # a result from before webhooks
+    assert "| v3 | n/a | disabled | 4.5 | 10.2 | 2 | 800 | 0 |" in text
     assert text.count("Not measured yet.") == 3  # pipeline, provisioning, drills
 
 

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import mlflow
 import mlflow.pyfunc
@@ -11,7 +15,7 @@ import pytest
 
 from mlops_training import registry
 from model_api import champion, compiled, schema
-from tests.ml import train_version, wine
+from tests.ml import REPO, train_version, wine
 
 FEATURES = wine().drop(columns="cultivar")
 
@@ -160,3 +164,70 @@ def test_a_dead_loader_process_fails_its_load_and_the_next_load_starts_anew(
         loader.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
     served = loader.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
     assert served.serving_path == "onnx"
+
+
+def test_a_loader_process_exits_with_the_worker_that_started_it() -> None:
+    """A worker killed outright cannot stop its loader process: the loader sees its parent go
+    and exits by itself (else it lives on, and systemd waits for it on every stop)."""
+    worker = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os; from model_api import champion; loader = champion.Loader(); "
+            "print(loader._executor().submit(os.getpid).result(), flush=True); os._exit(0)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO / "api")},
+        check=True,
+    )
+    loader_pid = int(worker.stdout.split()[-1])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and Path(f"/proc/{loader_pid}").exists():
+        time.sleep(0.1)
+    assert not Path(f"/proc/{loader_pid}").exists(), "the loader process outlived its worker"
+
+
+def test_a_version_is_prepared_once_per_host(tmp_path, wine_version, loaded) -> None:
+    """Two workers' loaders sharing MODEL_API_LOAD_DIR: the second loads what the first
+    prepared, without preparing it again, and serves the same."""
+    first, second = champion.Loader(tmp_path), champion.Loader(tmp_path)
+
+    def prepared_twice(*args):
+        raise AssertionError("the second worker prepared the version again")
+
+    second._prepare = prepared_twice
+    try:
+        served = first.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
+        again = second.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
+    finally:
+        first.stop()
+        second.stop()
+    assert (again.serving_path, again.serving_path_reason) == (
+        served.serving_path,
+        served.serving_path_reason,
+    )
+    records = compiled.records_of(FEATURES)
+    assert again.compiled.predict(records) == loaded.compiled.predict(records)
+    slots = [path.name for path in tmp_path.iterdir() if path.is_dir()]
+    assert slots == [f"compiled-wine@v{wine_version.version}-{champion._fingerprint(True)}"]
+
+
+def test_older_prepared_versions_and_dead_preparations_are_removed(tmp_path, wine_version) -> None:
+    fingerprint = champion._fingerprint(True)
+    slot = tmp_path / f"compiled-wine@v{wine_version.version}-{fingerprint}"
+    dead = tmp_path / f".{slot.name}.preparing-x"  # a worker killed while preparing it
+    older = [tmp_path / f"compiled-wine@v{n}0-{fingerprint}" for n in range(3)]
+    other_model = tmp_path / f"other@v1-{fingerprint}"
+    for age, path in enumerate([*older, other_model, dead], start=1):
+        path.mkdir()
+        os.utime(path, (time.time() - 100 * age, time.time() - 100 * age))
+    loader = champion.Loader(tmp_path)
+    try:
+        loader.load("compiled-wine", "champion", wine_version.version, wine_version.run_id)
+    finally:
+        loader.stop()
+    left = sorted(path.name for path in tmp_path.iterdir() if path.is_dir())
+    # the new one and the newest older one of the model; another model's untouched
+    assert left == sorted([slot.name, older[0].name, other_model.name])
