@@ -203,22 +203,30 @@ def run(platform: Platform, drill: Drill) -> dict:
             time.sleep(BEFORE_FAILURE_SECONDS)
             started = time.monotonic()
             over = drill.fail(target)
+            failure = time.monotonic() - started
             recovered = recovery(platform, started, over)
         figures = load.figures()
     else:
         started = time.monotonic()
         over = drill.fail(target)
+        failure = time.monotonic() - started
         recovered = recovery(platform, started, over)
     after = platform.counts() if recovered is not None else before
     result = {
         "name": drill.name,
+        # seconds from the failure's start: recovered_s; the failure itself (a kill: an
+        # instant; a host stopped 20 s: those 20 s and podman's stop and start): failure_s;
+        # from its end: back_after_failure_s, what the drills' target (<= 30 s) is about
         "recovered_s": recovered,
+        "failure_s": round(failure, 1),
+        "back_after_failure_s": round(max(recovered - failure, 0.0), 1) if recovered else None,
         "load": figures,
         "counts_before": before,
         "lost": {key: after[key] - before[key] for key in before if after[key] < before[key]},
     }
     print(
-        f"drill: {drill.name}: back in {recovered} s; "
+        f"drill: {drill.name}: back in {recovered} s ({result['back_after_failure_s']} s after "
+        f"the failure ended); "
         + (
             f"{figures['requests']} requests, {figures['failed_other']} failed, "
             f"{figures['unavailable']} 503, {figures['refused_connections']} refused connections"

@@ -137,9 +137,9 @@ def provisioning_table(provisioning: dict) -> list[str]:
 
 def drills_table(drills: dict) -> list[str]:
     return _table(
-        "| drill | recovered in (s) | requests | failed (non-503) | 503 | refused connections "
-        "| lost |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| drill | failure lasted (s) | every service back after it (s) | requests "
+        "| failed (non-503) | 503 | refused connections | lost |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
         [_drill_row(drill) for drill in drills["drills"]],
     )
 
@@ -148,7 +148,9 @@ def _drill_row(drill: dict) -> str:
     load = drill.get("load") or {}
     lost = ", ".join(f"{k} {v:+d}" for k, v in drill["lost"].items() if v) or "nothing"
     return (
-        f"| {drill['name']} | {drill['recovered_s']} | {load.get('requests', 'n/a')} | "
+        f"| {drill['name']} | {drill.get('failure_s', 'n/a')} | "
+        f"{drill.get('back_after_failure_s', drill['recovered_s'])} | "
+        f"{load.get('requests', 'n/a')} | "
         f"{load.get('failed_other', 'n/a')} | {load.get('unavailable', 'n/a')} | "
         f"{load.get('refused_connections', 'n/a')} | {lost} |"
     )

@@ -128,3 +128,20 @@ def test_the_serving_table_shows_the_pyfunc_only_api_where_measured() -> None:
         "| 1 | 16 | 420.0 | 1.0 / 9.0 | 7.00 | 180.0 | 1.0 / 9.0 | 3.00 | 60.0 | 1.0 / 9.0 "
         "| 0 / 0 / 2 |"
     )
+
+
+def test_a_drill_row_shows_the_failure_and_the_recovery_after_it() -> None:
+    stopped = {
+        "name": "stop the S3 host 20 s under load",
+        "recovered_s": 29.5,
+        "failure_s": 21.3,
+        "back_after_failure_s": 8.2,
+        "load": {"requests": 900, "failed_other": 0, "unavailable": 0, "refused_connections": 0},
+        "lost": {},
+    }
+    older = {"name": "kill -9 mlflow", "recovered_s": 27.5, "load": None, "lost": {}}
+    _, _, new_row, old_row = report.drills_table({"drills": [stopped, older]})
+    assert new_row == (
+        "| stop the S3 host 20 s under load | 21.3 | 8.2 | 900 | 0 | 0 | 0 | nothing |"
+    )
+    assert old_row == "| kill -9 mlflow | n/a | 27.5 | n/a | n/a | n/a | n/a | nothing |"
