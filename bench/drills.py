@@ -14,8 +14,9 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import psycopg2
@@ -243,12 +244,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only", default="", help="comma-separated texts: run the drills whose name has one"
     )
+    parser.add_argument(
+        "--load-seconds", type=int, default=None, help="wrk's time per drill (make test: short)"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=report.RESULTS,
+        help="where the JSON goes (bench/README.md's table follows only the default)",
+    )
     args = parser.parse_args(argv)
     replica = config.from_env()
     platform = Platform(replica)
     taken_at = datetime.now(UTC)
     texts = [text.strip() for text in args.only.split(",")] if args.only else [""]
     chosen = [drill for drill in DRILLS if any(text in drill.name for text in texts)]
+    if args.load_seconds:
+        chosen = [replace(drill, load_seconds=args.load_seconds) for drill in chosen]
     if not chosen:
         raise SystemExit(f"no drill matches {args.only!r}")
     results: list[dict] = []
@@ -263,13 +275,14 @@ def main(argv: list[str] | None = None) -> int:
             "drills": results,
         },
     }
-    report.RESULTS.mkdir(exist_ok=True)
-    path = report.RESULTS / f"drills-{taken_at:%Y%m%dT%H%M%SZ}.json"
+    args.results.mkdir(parents=True, exist_ok=True)
+    path = args.results / f"drills-{taken_at:%Y%m%dT%H%M%SZ}.json"
     for drill in chosen:
         results.append(run(platform, drill))
         path.write_text(json.dumps(data, indent=2) + "\n")  # each drill kept as it ends
-        report.update_readme()
-    print(f"drills: {path.relative_to(config.REPO)}; table in bench/README.md")
+        if args.results == report.RESULTS:
+            report.update_readme()
+    print(f"drills: {path}")
     failed = [r["name"] for r in results if r["recovered_s"] is None or r["lost"]]
     return 1 if failed else 0
 

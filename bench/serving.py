@@ -135,7 +135,13 @@ def _ratio(ours: float, theirs: float) -> float | None:
     return round(ours / theirs, 2) if theirs else None
 
 
-def measure(replica: config.Replica, api_key: str, duration: int) -> dict:
+def measure(
+    replica: config.Replica,
+    api_key: str,
+    duration: int,
+    connections_grid: tuple[int, ...] = CONNECTIONS,
+    warmup: int = WARMUP_SECONDS,
+) -> dict:
     app = OnHost.named(replica, "app")
     app.sh(wrk.INSTALL)
     app.wait_until_ok(f"{OURS}/ready", timeout=60)
@@ -151,8 +157,8 @@ def measure(replica: config.Replica, api_key: str, duration: int) -> dict:
             for target, url, body, headers in targets(rows, api_key):
                 script = f"/tmp/bench-{target}-{rows}.lua"  # noqa: S108 - on the app host
                 app.write(script, wrk.post_script(json.dumps(body), headers))
-                app.sh(" ".join(wrk.command(url, script, 16, WARMUP_SECONDS)) + " >/dev/null")
-                for connections in CONNECTIONS:
+                app.sh(" ".join(wrk.command(url, script, 16, warmup)) + " >/dev/null")
+                for connections in connections_grid:
                     output = app.sh(" ".join(wrk.command(url, script, connections, duration)))
                     summary = wrk.parse(output)
                     runs.append(

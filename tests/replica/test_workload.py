@@ -29,6 +29,7 @@ import pytest
 from mlflow import MlflowClient
 
 from local import podman
+from tests.conftest import VENV_BIN, run
 from tests.ml import wine
 from tests.replica.conftest import ip, s3, wait
 
@@ -226,6 +227,37 @@ def test_worse_training_leaves_the_champion(airflow_api, registry, model_api) ->
     assert model_api.post("/predict", json={"records": records(1)}).json()["model_version"] == (
         before
     )
+
+
+def test_bench_and_drills_run_in_smoke_mode(converged, model_api, tmp_path) -> None:
+    """`make bench` and `make drills`, each part for seconds, on this replica (so they cannot
+    rot): the figures go to a temporary directory, not to bench/results."""
+    env = {
+        "MLOPS_REPLICA_NAME": converged.name,
+        "MLOPS_REPLICA_SUBNET": converged.subnet,
+        "MLOPS_REPLICA_STATE": str(converged.state_dir),
+        "MLOPS_REPLICA_INVENTORY": str(converged.inventory_dir),
+    }
+    python = str(VENV_BIN / "python")
+    results = ["--results", str(tmp_path)]
+    bench = run([python, "-m", "bench", "--smoke", "--only", "serving,promotion", *results], **env)
+    assert bench.returncode == 0, bench.stdout[-3000:] + bench.stderr[-3000:]
+    (result,) = [json.loads(path.read_text()) for path in tmp_path.glob("bench-*.json")]
+    cells = {(cell["target"], cell["rows"]) for cell in result["serving"]["runs"]}
+    targets = ("model_api", "model_api_pyfunc", "mlflow_serve")
+    assert cells == {(target, rows) for target in targets for rows in (1, 100)}
+    assert all(cell["failed"] == 0 and cell["requests"] > 0 for cell in result["serving"]["runs"])
+    moves = result["promotion"]["moves"]
+    assert [move["case"] for move in moves] == ["new version", "rollback"]
+    assert all(move["load"]["failed"] == 0 and move["woken_by_webhook"] for move in moves)
+    drill_argv = [python, "-m", "bench.drills", "--only", "kill -9 dashboard", "--load-seconds"]
+    drills = run([*drill_argv, "8", *results], **env)
+    assert drills.returncode == 0, drills.stdout[-3000:] + drills.stderr[-3000:]
+    (result,) = [json.loads(path.read_text()) for path in tmp_path.glob("drills-*.json")]
+    (drill,) = result["drills"]["drills"]
+    assert drill["back_after_failure_s"] is not None
+    assert drill["lost"] == {}
+    assert drill["load"]["failed_other"] == 0
 
 
 @pytest.mark.parametrize(
