@@ -1,5 +1,6 @@
 """A load on the model API while something else happens: wrk on the app host, calling
-/predict with one demo record over loopback, in a thread, for a fixed time."""
+/predict with one demo record over loopback, in a thread, for a fixed time (as fast as the API
+answers, or paced: `pause_ms` between a connection's requests)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,16 @@ from bench.hosts import OnHost
 class Load:
     """`with Load(app, key, connections, seconds) as load: ...`; then `load.summary`."""
 
-    def __init__(self, app: OnHost, api_key: str, connections: int, seconds: int) -> None:
+    def __init__(
+        self, app: OnHost, api_key: str, connections: int, seconds: int, pause_ms: int = 0
+    ) -> None:
         self.app = app
         self.script = f"/tmp/bench-load-{connections}.lua"  # noqa: S108 - on the app host
         self.argv = wrk.command(f"{serving.OURS}/predict", self.script, connections, seconds)
         body = json.dumps({"records": serving.records(1)})
-        self._content = wrk.post_script(body, {"X-API-Key": api_key}, statuses=True)
+        self._content = wrk.post_script(
+            body, {"X-API-Key": api_key}, statuses=True, pause_ms=pause_ms
+        )
         self._output: dict[str, str | BaseException] = {}
         self._thread = threading.Thread(target=self._run, name="bench-load")
         self.summary: wrk.Summary | None = None

@@ -50,12 +50,19 @@ end
 _NO_STATUSES = 'function statuses_json() return "" end\n'
 
 
-def post_script(body: str, headers: dict[str, str], statuses: bool = False) -> str:
+def post_script(
+    body: str, headers: dict[str, str], statuses: bool = False, pause_ms: int = 0
+) -> str:
     """A wrk Lua script that POSTs `body` (JSON) with `headers` and reports as JSON; with
-    `statuses`, the answers are counted by HTTP status too."""
+    `statuses`, the answers are counted by HTTP status too; with `pause_ms`, each connection
+    waits that long between an answer and its next request (wrk's `delay` hook): a steady
+    load of at most connections * 1000 / pause_ms requests a second, not as many as the
+    server can take."""
     if "]==]" in body:
         raise ValueError("the body cannot be quoted in a Lua long string")
     lines = ['wrk.method = "POST"', f"wrk.body = [==[{body}]==]"]
+    if pause_ms:
+        lines.append(f"function delay() return {int(pause_ms)} end")
     for name, value in {"Content-Type": "application/json", **headers}.items():
         lines.append(f"wrk.headers[{json.dumps(name)}] = {json.dumps(value)}")
     return "\n".join(lines) + "\n" + (_STATUSES if statuses else _NO_STATUSES) + _DONE

@@ -94,3 +94,29 @@ def test_the_script_runs_in_wrk(tmp_path) -> None:
     assert set(summary.statuses) == {200, 503}
     assert sum(summary.statuses.values()) == summary.requests
     assert summary.statuses[503] == summary.failed
+
+
+def test_a_paced_script_waits_between_a_connections_requests(tmp_path) -> None:
+    """wrk with 100 ms between a connection's requests: about 10 a second, not thousands."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        script = tmp_path / "paced.lua"
+        script.write_text(wrk.post_script("{}", {}, pause_ms=100))
+        argv = wrk.command(f"http://127.0.0.1:{server.server_port}/", str(script), 1, 2)
+        output = subprocess.run(argv, capture_output=True, text=True, timeout=30).stdout
+    finally:
+        server.shutdown()
+    assert 5 <= wrk.parse(output).requests <= 25
+    assert "delay" not in wrk.post_script("{}", {})
