@@ -30,6 +30,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from urllib.parse import quote
 
@@ -226,6 +227,7 @@ def _warm() -> None:
     import skl2onnx  # noqa: F401
 
 
+@cache
 def _fingerprint(fast_path: bool) -> str:
     """What a prepared version depends on besides the model: the libraries that converted and
     checked it, and whether the fast path was on. Another set of libraries prepares anew."""
