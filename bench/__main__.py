@@ -15,9 +15,7 @@ move every worker). Its figures are not the bench's: give them --results elsewhe
 from __future__ import annotations
 
 import argparse
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 from bench import pipeline, promotion, provisioning, report, serving
 from bench.platform import Platform
@@ -42,12 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10, help="wrk seconds per serving cell")
     parser.add_argument("--warm", action="store_true", help="also a warm provisioning run")
     parser.add_argument("--smoke", action="store_true", help="each part in seconds (make test)")
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=report.RESULTS,
-        help="where the JSON goes (bench/README.md's tables follow only the default)",
-    )
+    report.add_results_argument(parser)
     args = parser.parse_args(argv)
     replica = config.from_env()
     app = next(host for host in replica.hosts if host.name == "app")
@@ -79,9 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     path = args.results / f"bench-{taken_at:%Y%m%dT%H%M%SZ}.json"
     for part in args.only:
         result[part] = measures[part]()
-        path.write_text(json.dumps(result, indent=2) + "\n")  # each part kept as it ends
-        if args.results == report.RESULTS:
-            report.update_readme()
+        report.keep(path, result)  # each part kept as it ends
     print(f"bench: {path}")
     return 0
 

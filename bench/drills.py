@@ -11,12 +11,10 @@ Results go to bench/results/drills-<UTC time>.json and the drills table of bench
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 
 import httpx
 import psycopg2
@@ -256,12 +254,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--load-seconds", type=int, default=None, help="wrk's time per drill (make test: short)"
     )
-    parser.add_argument(
-        "--results",
-        type=Path,
-        default=report.RESULTS,
-        help="where the JSON goes (bench/README.md's table follows only the default)",
-    )
+    report.add_results_argument(parser)
     args = parser.parse_args(argv)
     replica = config.from_env()
     platform = Platform(replica)
@@ -289,9 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     path = args.results / f"drills-{taken_at:%Y%m%dT%H%M%SZ}.json"
     for drill in chosen:
         results.append(run(platform, drill))
-        path.write_text(json.dumps(data, indent=2) + "\n")  # each drill kept as it ends
-        if args.results == report.RESULTS:
-            report.update_readme()
+        report.keep(path, data)  # each drill kept as it ends
     print(f"drills: {path}")
     failed = [r["name"] for r in results if r["recovered_s"] is None or r["lost"]]
     return 1 if failed else 0

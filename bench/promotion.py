@@ -109,8 +109,10 @@ def measure(platform: Platform, seconds: int = MOVE_SECONDS, polling: bool = Tru
         raise RuntimeError(f"the workers do not all serve the champion v{before} yet")
     hook = webhook_id(platform)
     moves = []
+    # with the webhook on, then (polling) off; a replica without the webhook: polling only
+    webhook_states = ((True, False) if polling else (True,)) if hook else (False,)
     try:
-        for webhook in ((True, False) if polling else (True,)) if hook else (False,):
+        for webhook in webhook_states:
             if hook and not webhook:
                 platform.registry.update_webhook(hook, status="DISABLED")
                 time.sleep(WEBHOOK_CACHE_SECONDS)

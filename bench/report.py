@@ -195,6 +195,23 @@ def render(found: dict[str, tuple[str, dict]]) -> str:
     return "\n".join(lines).rstrip()
 
 
+def add_results_argument(parser) -> None:
+    """--results DIR: where `make bench` and `make drills` write their JSON."""
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=RESULTS,
+        help="where the JSON goes (bench/README.md's tables follow only the default)",
+    )
+
+
+def keep(path: Path, data: dict) -> None:
+    """Write a results file as it grows; the README's tables follow bench/results only."""
+    path.write_text(json.dumps(data, indent=2) + "\n")
+    if path.parent == RESULTS:
+        update_readme()
+
+
 def update_readme(results: Path = RESULTS, readme: Path = README) -> None:
     """Replace what is between the markers with the tables of the newest results."""
     text = readme.read_text()
