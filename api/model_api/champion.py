@@ -237,12 +237,13 @@ def _fingerprint(fast_path: bool) -> str:
 
 
 @contextmanager
-def _exclusive(lock: Path, wait: bool = True):
-    """Hold an exclusive lock on the file `lock` (yields False when `wait` is off and another
-    process holds it)."""
+def _locked(lock: Path, shared: bool = False, wait: bool = True):
+    """Hold a lock on the file `lock`, exclusive or shared (yields False when `wait` is off
+    and another process holds it)."""
+    mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (0 if wait else fcntl.LOCK_NB)
     with lock.open("a") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(handle, mode)
         except BlockingIOError:
             yield False
             return
@@ -284,7 +285,8 @@ class Loader:
         return self._pool
 
     def start(self) -> None:
-        """Start the loader process and do its imports before the first load needs them."""
+        """Start the loader process and do its imports before a load needs them (Champion
+        calls it after its first look, which starts the process itself when it prepares)."""
         self._executor().submit(_warm)
 
     def _prepare(
@@ -307,21 +309,32 @@ class Loader:
         self.shared_dir.mkdir(parents=True, exist_ok=True)
         model = quote(name, safe="")
         slot = self.shared_dir / f"{model}@v{version}-{_fingerprint(fast_path)}"
-        with _exclusive(self.shared_dir / f"{slot.name}.lock"):
+        lock = self.shared_dir / f"{slot.name}.lock"
+        # Readers share the lock, so that workers load a prepared version at once; preparing
+        # it, and removing it (_forget_older), take it alone.
+        with _locked(lock, shared=True):
             prepared = Prepared.read(slot)
-            if prepared is None:
-                prepared = self._prepare_into(slot, name, version, run_id, fast_path)
-                self._warmed = True
-                self._forget_older(model)
-            else:
-                os.utime(slot)  # the newest again: kept by _forget_older
-                if not self._warmed:
-                    self._executor().submit(_warm_with, prepared.model_dir)
-                    self._warmed = True
-                prepared = replace(
-                    prepared, stages={"waited for the host's copy": time.monotonic() - started}
-                )
+            if prepared is not None:
+                return self._reuse(slot, name, alias, version, run_id, prepared, started)
+        with _locked(lock):
+            prepared = Prepared.read(slot)  # another worker may have prepared it meanwhile
+            if prepared is not None:
+                return self._reuse(slot, name, alias, version, run_id, prepared, started)
+            prepared = self._prepare_into(slot, name, version, run_id, fast_path)
+            self._warmed = True
+            self._forget_older(model)
             return self._finish(name, alias, version, run_id, prepared, started)
+
+    def _reuse(self, slot, name, alias, version, run_id, prepared: Prepared, started: float):
+        """Load what another worker prepared (the caller holds the slot's lock)."""
+        os.utime(slot)  # the newest again: kept by _forget_older
+        waited = {"waited for the host's copy": time.monotonic() - started}
+        prepared = replace(prepared, stages=waited)
+        loaded = self._finish(name, alias, version, run_id, prepared, started)
+        if not self._warmed:  # after the hand-over, which it would otherwise compete with
+            self._executor().submit(_warm_with, prepared.model_dir)
+            self._warmed = True
+        return loaded
 
     def _prepare_into(
         self, slot: Path, name: str, version: str, run_id: str | None, fast_path: bool
@@ -349,7 +362,7 @@ class Loader:
             reverse=True,
         )
         for slot in slots[KEPT_PER_MODEL:]:
-            with _exclusive(self.shared_dir / f"{slot.name}.lock", wait=False) as held:
+            with _locked(self.shared_dir / f"{slot.name}.lock", wait=False) as held:
                 if held:
                     self._remove(slot)
 
@@ -418,6 +431,8 @@ class Champion:
         self._stop = threading.Event()
         self._woken = threading.Event()
         self._wake_seen = self._wake_mark()
+        # Set once the first look at the alias is over (whatever it found): see first_look.
+        self._looked = threading.Event()
         self._thread: threading.Thread | None = None
 
     def poll(self) -> bool:
@@ -492,13 +507,21 @@ class Champion:
             self._stop.wait(min(WAKE_CHECK_SECONDS, left))
 
     def _run(self) -> None:
+        self.poll()
+        self._looked.set()
+        if self.loader:  # its imports, once they no longer compete with the first load
+            self.loader.start()
         while not self._stop.is_set():
-            self.poll()
             self._sleep()
+            if not self._stop.is_set():
+                self.poll()
+
+    def first_look(self, timeout: float) -> bool:
+        """Wait until the first look at the alias is over (the version it named loaded, or
+        the reason it is not), at most `timeout` seconds; False when it took longer."""
+        return self._looked.wait(timeout)
 
     def start(self) -> None:
-        if self.loader:
-            self.loader.start()
         self._thread = threading.Thread(target=self._run, name="champion-poller", daemon=True)
         self._thread.start()
 

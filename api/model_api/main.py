@@ -6,6 +6,7 @@ The routes are in model_api.routes, what they depend on in model_api.dependencie
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -53,7 +54,14 @@ def create_app(settings: Settings | None = None, champion: Champion | None = Non
 @asynccontextmanager
 async def follow_champion(app: FastAPI):
     metrics.MODEL_VERSION.set(0)
-    app.state.champion.start()
+    champion, wait = app.state.champion, app.state.settings.startup_wait
+    champion.start()
+    # no request before the model is there, when MLflow names one: uvicorn opens this
+    # worker's share of the socket only after this, and the host's other workers serve
+    if not await asyncio.to_thread(champion.first_look, wait):
+        logging.getLogger(__name__).warning(
+            "no model after %.0f s (MODEL_API_STARTUP_WAIT): taking requests meanwhile", wait
+        )
     yield
     app.state.champion.stop()
 

@@ -18,6 +18,11 @@ class Settings(BaseSettings):
     model_alias: str = Field("champion", min_length=1)
     # Seconds between two looks at the alias.
     poll_interval: float = Field(10.0, gt=0)
+    # Seconds a starting worker waits for its first look at the alias, and the load of the
+    # version it names, before it takes requests: a worker started beside others (uvicorn
+    # replaces one that died or hung) leaves the traffic to them until it can serve, instead
+    # of answering 503. Bounded, so that an API whose MLflow is down still starts and says so.
+    startup_wait: float = Field(60.0, ge=0)
     # Serve through ONNX Runtime where it is proven to predict what pyfunc does
     # (model_api.compiled); false: always pyfunc.
     fast_path: bool = True

@@ -181,7 +181,7 @@ def test_promotion_under_load_fails_no_request(
         assert champion(registry) == after, version.tags["promotion"]
         wait(lambda: every_worker_serves(model_api, after), timeout=90)
         wait(lambda: served_enough(versions, after), timeout=60)
-    assert set(outcomes) == {200}, outcomes
+    assert set(outcomes) == {200}, (outcomes, worker_starts(converged))
     assert versions[before] > 0
     assert versions[after] > 0
     assert woken(model_api) > woke, "no webhook delivery woke the API"
@@ -189,6 +189,16 @@ def test_promotion_under_load_fails_no_request(
     assert podman.exec_(container, ["systemctl", "show", "-P", "ExecMainPID", "model-api"]) == (
         api_pid
     )
+
+
+def worker_starts(replica) -> list[str]:
+    """The API's journal lines of workers started, replaced or failing (what a 503 under load
+    would come from)."""
+    journal = podman.exec_(
+        f"{replica.name}-app", ["journalctl", "-u", "model-api", "--no-pager", "-o", "cat"]
+    )
+    marks = ("Started server process", "died", "Traceback", "no model after")
+    return [line for line in journal.splitlines() if any(mark in line for mark in marks)]
 
 
 def served_enough(versions: Counter, version: str) -> None:

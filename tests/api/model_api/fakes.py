@@ -86,6 +86,9 @@ class FakeChampion:
     def start(self) -> None:
         pass
 
+    def first_look(self, timeout: float) -> bool:
+        return True
+
     def stop(self) -> None:
         pass
 

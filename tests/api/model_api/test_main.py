@@ -150,6 +150,14 @@ def test_metrics(wine_api) -> None:
     assert 'model_api_predictions_total{path="onnx"}' in text
 
 
+def test_a_starting_worker_takes_requests_once_it_serves(wine_api, api_factory) -> None:
+    """A worker started where a champion exists (a restart, or uvicorn replacing a worker
+    under traffic) answers its first request with the model, not with a 503."""
+    server = api_factory("api-wine")  # returns once /health answers
+    response = server.client.post("/predict", json={"records": records(1)})
+    assert response.status_code == 200, response.text
+
+
 def test_no_model_yet_is_503_not_a_crash(api_factory) -> None:
     server = api_factory("not-trained-yet")
     wait_for(lambda: server.client.get("/ready").json()["last_checked"])

@@ -142,6 +142,17 @@ def test_the_keys_are_those_of_the_apps_own_settings(model) -> None:
     assert TestClient(other, headers={"X-API-Key": "b" * 20}).get("/model").status_code == 200
 
 
+def test_a_first_look_that_takes_too_long_does_not_keep_the_api_down(caplog) -> None:
+    class Slow(fakes.FakeChampion):
+        def first_look(self, timeout: float) -> bool:
+            return False  # what Champion.first_look says once `timeout` passed
+
+    app = fakes.create_app(fakes.settings(startup_wait=2), Slow())
+    with TestClient(app, headers=KEY) as client:
+        assert client.get("/health").status_code == 200
+    assert "no model after 2 s (MODEL_API_STARTUP_WAIT)" in caplog.text
+
+
 def test_no_model_yet_is_a_503_that_says_why() -> None:
     client = TestClient(fakes.app(None, last_error="fake@champion does not exist yet"), headers=KEY)
     for response in (client.post("/predict", json={"records": [record()]}), client.get("/model")):
