@@ -236,8 +236,9 @@ def run(platform: Platform, drill: Drill) -> dict:
         f"drill: {drill.name}: back in {recovered} s ({result['back_after_failure_s']} s after "
         f"the failure ended); "
         + (
-            f"{figures['requests']} requests, {figures['failed_other']} failed, "
-            f"{figures['unavailable']} 503, {figures['refused_connections']} refused connections"
+            f"{figures['requests']} requests, {figures['error_answers']} error answers, "
+            f"{figures['unavailable']} 503, connections dropped "
+            f"{figures['dropped_connections']}, refused {figures['refused_connections']}"
             if figures
             else "no load"
         )

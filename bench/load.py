@@ -48,9 +48,16 @@ class Load:
         self.summary = wrk.parse(self._output["text"])
 
     def figures(self) -> dict:
-        """The summary, and the failures split: 503 (no model loaded) and the others."""
-        figures = self.summary.as_dict()
-        unavailable = self.summary.statuses.get(503, 0)
-        figures["unavailable"] = unavailable
-        figures["failed_other"] = self.summary.failed - unavailable
-        return figures
+        return figures(self.summary)
+
+
+def figures(summary: wrk.Summary) -> dict:
+    """A load's summary, and what failed split: answers with an error status other than 503
+    (what the drills' target forbids), 503 (no model loaded), and connections dropped or
+    refused (a process killed, a host down: wrk reconnects at once, so they count tries)."""
+    found = summary.as_dict()
+    found["unavailable"] = summary.statuses.get(503, 0)
+    found["error_answers"] = sum(
+        count for status, count in summary.statuses.items() if status >= 400 and status != 503
+    )
+    return found

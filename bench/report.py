@@ -138,8 +138,8 @@ def provisioning_table(provisioning: dict) -> list[str]:
 def drills_table(drills: dict) -> list[str]:
     return _table(
         "| drill | failure lasted (s) | every service back after it (s) | requests "
-        "| failed (non-503) | 503 | refused connections | lost |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
+        "| error answers (not 503) | 503 | connections dropped | connections refused | lost |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
         [_drill_row(drill) for drill in drills["drills"]],
     )
 
@@ -151,7 +151,8 @@ def _drill_row(drill: dict) -> str:
         f"| {drill['name']} | {drill.get('failure_s', 'n/a')} | "
         f"{drill.get('back_after_failure_s', drill['recovered_s'])} | "
         f"{load.get('requests', 'n/a')} | "
-        f"{load.get('failed_other', 'n/a')} | {load.get('unavailable', 'n/a')} | "
+        f"{load.get('error_answers', 'n/a')} | {load.get('unavailable', 'n/a')} | "
+        f"{load.get('dropped_connections', 'n/a')} | "
         f"{load.get('refused_connections', 'n/a')} | {lost} |"
     )
 

@@ -100,6 +100,8 @@ class Summary:
     p99_ms: float
     max_ms: float
     statuses: dict[int, int] = field(default_factory=dict)  # with post_script(statuses=True)
+    # connections that failed once open: reads and writes (reset, closed) and timeouts
+    dropped: int = 0
 
     @property
     def requests_per_s(self) -> float:
@@ -111,6 +113,7 @@ class Summary:
             "seconds": round(self.seconds, 3),
             "failed": self.failed,
             "refused_connections": self.refused,
+            "dropped_connections": self.dropped,
             "requests_per_s": round(self.requests_per_s, 1),
             "rows_per_s": round(self.requests_per_s * rows, 1),
             "p50_ms": self.p50_ms,
@@ -140,6 +143,7 @@ def parse(output: str) -> Summary:
         seconds=data["duration_us"] / 1e6,
         failed=errors["status"] + errors["timeout"] + errors["read"] + errors["write"],
         refused=errors["connect"],
+        dropped=errors["timeout"] + errors["read"] + errors["write"],
         p50_ms=latency["p50"] / 1000,
         p90_ms=latency["p90"] / 1000,
         p99_ms=latency["p99"] / 1000,

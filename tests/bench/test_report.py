@@ -136,12 +136,18 @@ def test_a_drill_row_shows_the_failure_and_the_recovery_after_it() -> None:
         "recovered_s": 29.5,
         "failure_s": 21.3,
         "back_after_failure_s": 8.2,
-        "load": {"requests": 900, "failed_other": 0, "unavailable": 0, "refused_connections": 0},
+        "load": {
+            "requests": 900,
+            "error_answers": 0,
+            "unavailable": 3,
+            "dropped_connections": 2,
+            "refused_connections": 1,
+        },
         "lost": {},
     }
     older = {"name": "kill -9 mlflow", "recovered_s": 27.5, "load": None, "lost": {}}
     _, _, new_row, old_row = report.drills_table({"drills": [stopped, older]})
     assert new_row == (
-        "| stop the S3 host 20 s under load | 21.3 | 8.2 | 900 | 0 | 0 | 0 | nothing |"
+        "| stop the S3 host 20 s under load | 21.3 | 8.2 | 900 | 0 | 3 | 2 | 1 | nothing |"
     )
-    assert old_row == "| kill -9 mlflow | n/a | 27.5 | n/a | n/a | n/a | n/a | nothing |"
+    assert old_row == "| kill -9 mlflow | n/a | 27.5 | n/a | n/a | n/a | n/a | n/a | nothing |"

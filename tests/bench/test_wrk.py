@@ -23,6 +23,7 @@ def test_the_summary_line_is_parsed_among_wrks_report() -> None:
     assert summary.requests_per_s == 120.0
     assert summary.failed == 9  # status 3, timeout 4, read 2
     assert summary.refused == 1
+    assert summary.dropped == 6  # timeout 4, read 2
     assert (summary.p50_ms, summary.p99_ms, summary.max_ms) == (12.5, 45.0, 90.0)
     assert summary.as_dict(rows=100)["rows_per_s"] == 12000.0
 

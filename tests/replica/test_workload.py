@@ -267,7 +267,7 @@ def test_bench_and_drills_run_in_smoke_mode(converged, model_api, tmp_path) -> N
     (drill,) = result["drills"]["drills"]
     assert drill["back_after_failure_s"] is not None
     assert drill["lost"] == {}
-    assert drill["load"]["failed_other"] == 0
+    assert drill["load"]["error_answers"] == 0
 
 
 @pytest.mark.parametrize(
