@@ -402,6 +402,11 @@ def _compile(model, columns, model_dir: str, holdout: list[dict], stages: dict):
     return fast, f"ONNX Runtime predicts what pyfunc predicts on {checked} records checked"
 
 
+# What MLflow answers for an alias of a model that is not there (PERMISSION_DENIED: see
+# Champion._untrained).
+UNRESOLVED_CODES = ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE", "PERMISSION_DENIED")
+
+
 class Champion:
     """The model currently served, and the thread that keeps it current."""
 
@@ -440,8 +445,9 @@ class Champion:
         try:
             version = MlflowClient().get_model_version_by_alias(self.name, self.alias)
         except MlflowException as error:
-            if error.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
-                self._failed(f"{self.name}@{self.alias} does not exist yet", quiet=True)
+            untrained = self._untrained(error)
+            if untrained:
+                self._failed(untrained, quiet=True)
             else:
                 self._failed(f"cannot resolve {self.name}@{self.alias}: {error}")
             return False
@@ -473,6 +479,28 @@ class Champion:
         )
         self._on_change("loaded", loaded)
         return True
+
+    def _untrained(self, error: MlflowException) -> str | None:
+        """What to say when the alias cannot be resolved because nothing was trained yet, or
+        None. With MLflow's authentication, a user who is not an admin is refused (403) a
+        model that does not exist, as one it may not read: the search tells them apart (it
+        lists the models the user may read, and every user may read with the default READ)."""
+        if error.error_code not in UNRESOLVED_CODES:
+            return None
+        train = (
+            f"train one: trigger Airflow's train_model DAG (model_name={self.name}), which "
+            f"registers a version and gives it the alias {self.alias} when it wins"
+        )
+        quoted = self.name.replace("'", "\\'")
+        try:
+            registered = MlflowClient().search_registered_models(f"name = '{quoted}'")
+        except Exception:  # only to word the message: then say what MLflow said
+            registered = None
+        if registered == []:
+            return f"no model named {self.name} is registered yet: {train}"
+        if error.error_code == "PERMISSION_DENIED":
+            return None  # the model exists: a permission problem, said as MLflow says it
+        return f"no version of {self.name} has the alias {self.alias} yet: {train}"
 
     def _failed(self, message: str, quiet: bool = False) -> None:
         if message != self.last_error and not quiet:

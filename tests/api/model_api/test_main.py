@@ -163,10 +163,24 @@ def test_no_model_yet_is_503_not_a_crash(api_factory) -> None:
     wait_for(lambda: server.client.get("/ready").json()["last_checked"])
     ready = server.client.get("/ready")
     assert ready.status_code == 503
-    assert "does not exist yet" in ready.json()["last_load_error"]
+    assert ready.json()["last_load_error"] == (
+        "no model named not-trained-yet is registered yet: train one: trigger Airflow's "
+        "train_model DAG (model_name=not-trained-yet), which registers a version and gives it "
+        "the alias champion when it wins"
+    )
     response = server.client.post("/predict", json={"records": records(1)})
     assert response.status_code == 503
     assert "no model is being served" in response.json()["detail"]
+
+
+def test_a_model_without_the_alias_says_so(api_factory) -> None:
+    MlflowClient().create_registered_model("registered-not-promoted")
+    server = api_factory("registered-not-promoted")
+    wait_for(lambda: server.client.get("/ready").json()["last_checked"])
+    error = server.client.get("/ready").json()["last_load_error"]
+    assert error.startswith(
+        "no version of registered-not-promoted has the alias champion yet: train one"
+    )
 
 
 def test_promotion_under_load_drops_no_request(api_factory) -> None:
