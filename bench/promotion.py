@@ -72,8 +72,11 @@ def promote_under_load(
     with Load(app, platform.api_key, LOAD_CONNECTIONS, seconds) as load:
         time.sleep(SETTLE_SECONDS)
         platform.registry.set_registered_model_alias(MODEL, "champion", version)
+        moved = time.time()  # the app host is a container of this machine: the same clock
         first, every, workers = switch_time(platform, version, timeout=seconds - SETTLE_SECONDS)
+    journal = app.sh(f"journalctl -u model-api -o short-unix --no-pager --since @{int(moved)}")
     return {
+        **what_the_api_logged(journal, moved, version),
         "to_version": version,
         "case": "new version" if new else "rollback",
         "webhook": "active" if webhook else "disabled",
@@ -83,6 +86,26 @@ def promote_under_load(
         "workers": workers,
         "load": load.figures(),
     }
+
+
+def what_the_api_logged(journal: str, moved: float, version: str) -> dict:
+    """From the API's journal (`-o short-unix`) since the alias moved: when the first worker
+    was woken (a webhook delivery, or another worker's), and each worker's load of `version`
+    by stage, as it logged them: what a slow move spent its time on."""
+    woken, loads = None, []
+    for line in journal.splitlines():
+        stamp, _, rest = line.partition(" ")
+        try:
+            at = float(stamp)
+        except ValueError:
+            continue  # journalctl's "-- No entries --" and the like
+        if at < moved:
+            continue
+        if "woken: resolving" in rest and woken is None:
+            woken = round(at - moved, 2)
+        elif f"loaded {MODEL} v{version}:" in rest:
+            loads.append(f"+{at - moved:.2f} s " + rest.split(f"loaded {MODEL} ", 1)[1])
+    return {"first_woken_s": woken, "loads": loads}
 
 
 def forget_prepared(app: OnHost, version: str) -> None:
@@ -125,7 +148,7 @@ def measure(platform: Platform, seconds: int = MOVE_SECONDS, polling: bool = Tru
     for move in moves:
         print(
             f"promotion: → v{move['to_version']} ({move['case']}, webhook {move['webhook']}): "
-            "first worker "
+            f"woken {move['first_woken_s']} s, first worker "
             f"{move['first_worker_s']} s, every worker {move['every_worker_s']} s, failed "
             f"{move['load']['failed']} of {move['load']['requests']}"
         )

@@ -89,13 +89,21 @@ def serving_table(serving: dict) -> list[str]:
     return _table(header, align, lines)
 
 
+def _or_none(figures: dict, key: str) -> str:
+    """A figure; "n/a" when the results file predates it, "none" when it is None."""
+    if key not in figures:
+        return "n/a"
+    return "none" if figures[key] is None else str(figures[key])
+
+
 def promotion_table(promotion: dict) -> list[str]:
     return _table(
-        "| alias moved to | case | MLflow's webhook | first worker serves it (s) "
+        "| alias moved to | case | MLflow's webhook | API woken (s) | first worker serves it (s) "
         "| every worker (s) | workers | requests during the move | failed |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
         [
             f"| v{move['to_version']} | {move.get('case', 'n/a')} | {move.get('webhook', 'none')} "
+            f"| {_or_none(move, 'first_woken_s')} "
             f"| {move['first_worker_s']} | {move['every_worker_s']} | "
             f"{move['workers']} | {move['load']['requests']} | {move['load']['failed']} |"
             for move in promotion["moves"]

@@ -77,8 +77,8 @@ def test_the_tables_are_written_between_the_markers(tmp_path) -> None:
     assert "commit `abc1234`" in text
     # a result from before the pyfunc-only target: our API and theirs
     assert "| 1 | 16 | 420.0 | 1.0 / 9.0 | 7.00 | 60.0 | 1.0 / 9.0 | 0 / 2 |" in text
-    assert "| v4 | n/a | none | 1.2 | 9.8 | 2 | 900 | 0 |" in text  # a result from before webhooks
-    assert "| v3 | n/a | disabled | 4.5 | 10.2 | 2 | 800 | 0 |" in text
+    assert "| v4 | n/a | none | n/a | 1.2 | 9.8 | 2 | 900 | 0 |" in text  # from before webhooks
+    assert "| v3 | n/a | disabled | n/a | 4.5 | 10.2 | 2 | 800 | 0 |" in text
     assert text.count("Not measured yet.") == 3  # pipeline, provisioning, drills
 
 
@@ -151,3 +151,13 @@ def test_a_drill_row_shows_the_failure_and_the_recovery_after_it() -> None:
         "| stop the S3 host 20 s under load | 21.3 | 8.2 | 900 | 0 | 3 | 2 | 1 | nothing |"
     )
     assert old_row == "| kill -9 mlflow | n/a | 27.5 | n/a | n/a | n/a | n/a | n/a | nothing |"
+
+
+def test_a_promotion_row_says_when_the_api_was_woken() -> None:
+    load = {"requests": 500, "failed": 0}
+    move = {"to_version": "7", "case": "rollback", "webhook": "active", "first_worker_s": 0.4}
+    move |= {"every_worker_s": 0.6, "workers": 2, "load": load}
+    rows = report.promotion_table(
+        {"moves": [{**move, "first_woken_s": 0.1}, {**move, "first_woken_s": None}, move]}
+    )
+    assert [row.split(" | ")[3] for row in rows[2:]] == ["0.1", "none", "n/a"]

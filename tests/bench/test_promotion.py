@@ -1,0 +1,31 @@
+from bench import promotion
+
+LOGGER = "app python[{pid}]: INFO model_api.champion:"
+WOKEN = "woken: resolving wine-cultivar@champion now"
+JOURNAL = "\n".join(
+    [
+        "-- Logs begin at Sun 2026-12-06 10:00:00 UTC. --",
+        f"1765015199.900000 {LOGGER.format(pid=21)} {WOKEN}",
+        f"1765015200.700000 {LOGGER.format(pid=21)} {WOKEN}",
+        f"1765015200.900000 {LOGGER.format(pid=22)} {WOKEN}",
+        f"1765015203.100000 {LOGGER.format(pid=21)} loaded wine-cultivar v7: download 0.90 s",
+        f"1765015203.500000 {LOGGER.format(pid=22)} loaded wine-cultivar v7: waited 2.40 s",
+        f"1765015204.000000 {LOGGER.format(pid=22)} loaded wine-cultivar v6: handed over 0.20 s",
+    ]
+)
+
+
+def test_the_wake_and_each_workers_load_are_read_from_the_journal() -> None:
+    found = promotion.what_the_api_logged(JOURNAL, moved=1765015200.5, version="7")
+    assert found["first_woken_s"] == 0.2  # the line before the move is an earlier one's
+    assert found["loads"] == [
+        "+2.60 s v7: download 0.90 s",
+        "+3.00 s v7: waited 2.40 s",
+    ]
+
+
+def test_a_move_nothing_woke_says_so() -> None:
+    assert promotion.what_the_api_logged("-- No entries --\n", 1.0, "7") == {
+        "first_woken_s": None,
+        "loads": [],
+    }
