@@ -9,7 +9,10 @@ Parameters (all editable in the trigger form or the REST API's `conf`):
   `neg_root_mean_squared_error`): the new version becomes `champion` only when it beats the
   current champion on the same held-out rows; the first version always wins, and so does a
   version trained on a new schema the champion cannot score;
-- `task`, `estimator`, `param_grid`, `test_size`, `random_seed`: how to train.
+- `task`, `estimator`, `param_grid`, `test_size`, `random_seed`: how to train;
+- `max_null_fraction`: the largest share of a feature's values that may be missing (more
+  fails validation); missing values are imputed (`numeric_imputation`,
+  `categorical_imputation`), and rows without a target are left out and counted.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ def _config(params: dict):
         promotion_metric=params["promotion_metric"],
         test_size=float(params["test_size"]),
         random_seed=int(params["random_seed"]),
+        numeric_imputation=params["numeric_imputation"],
+        categorical_imputation=params["categorical_imputation"],
     )
 
 
@@ -141,6 +146,25 @@ def _fail_on_bad_data(function):
         "random_seed": Param(
             42, type="integer", description="the seed of the split and of the estimator"
         ),
+        "max_null_fraction": Param(
+            0.5,
+            type="number",
+            minimum=0,
+            maximum=1,
+            description="the largest share of a feature's values that may be missing (they "
+            "are imputed); a feature missing more fails validation",
+        ),
+        "numeric_imputation": Param(
+            "median",
+            enum=["median", "mean", "most_frequent"],
+            description="how a numeric feature's missing values are filled in",
+        ),
+        "categorical_imputation": Param(
+            "most_frequent",
+            enum=["most_frequent", "constant"],
+            description="how a categorical feature's missing values are filled in: its most "
+            "frequent value, or a category of their own ('missing')",
+        ),
     },
 )
 def train_model():
@@ -149,11 +173,18 @@ def train_model():
     def validate_dataset(params: dict | None = None) -> dict:
         from mlops_training.data import validate
 
-        profile = validate(_frame(params["dataset"]), params["target"], task=params["task"])
+        profile = validate(
+            _frame(params["dataset"]),
+            params["target"],
+            task=params["task"],
+            max_null_fraction=float(params["max_null_fraction"]),
+        )
         _config(params).check(profile.task)
         print(
             f"{params['dataset']}: {profile.rows} rows, task {profile.task}, "
-            f"features {profile.features}, classes {profile.class_counts}"
+            f"features {profile.features}, classes {profile.class_counts}, "
+            f"{profile.rows_without_target} rows without a target left out, features with "
+            f"missing values (imputed): {profile.optional_features or 'none'}"
         )
         return profile.to_dict()
 

@@ -17,6 +17,16 @@ def wine() -> pd.DataFrame:
     return pd.read_csv(WINE)
 
 
+def with_gaps() -> pd.DataFrame:
+    """The demo data with a quarter of one numeric feature missing, a categorical feature with
+    a third missing, and 5 rows without a target."""
+    return wine().assign(
+        alcohol=lambda f: f.alcohol.mask(f.index % 4 == 0),
+        region=lambda f: pd.Series(["north", "south", None] * 60)[: len(f)],
+        cultivar=lambda f: f.cultivar.mask(f.index < 5),
+    )
+
+
 def train_version(
     model_name: str,
     frame: pd.DataFrame | None = None,

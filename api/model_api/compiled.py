@@ -14,6 +14,7 @@ in /model and /metrics.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from dataclasses import dataclass, field
@@ -106,6 +107,7 @@ def _convert(model, columns: list[schema.Column]) -> CompiledModel:
         (column.name, getattr(data_types, _TENSORS[column.type][0])([None, 1]))
         for column in columns
     ]
+    model = _without_imputers(model)
     # A classifier's label output only, as a plain tensor: no ZipMap of probabilities.
     options = {id(step): {"zipmap": False} for step in _steps(model) if hasattr(step, "classes_")}
     onnx_model = convert_sklearn(
@@ -131,6 +133,36 @@ def from_onnx(onnx: bytes, columns: list[schema.Column]) -> CompiledModel:
         for name, column in zip(names, columns, strict=True)
     )
     return CompiledModel(session, inputs, session.get_outputs()[0].name, onnx)
+
+
+def _without_imputers(model):
+    """A copy of the fitted model with its SimpleImputers taken out (the served model is left
+    as it is). The fast path gets only records without a null (CompiledModel.accepts), and on
+    those an imputer changes nothing; ONNX Runtime's Imputer takes float tensors only, and
+    skl2onnx converts a string imputer only for "" markers, so with them a model trained on data
+    with gaps would never convert. The check on complete records proves the copy equal."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+
+    if isinstance(model, Pipeline):
+        kept = [(name, _without_imputers(step)) for name, step in model.steps]
+        kept = [(name, step) for name, step in kept if not isinstance(step, SimpleImputer)]
+        if len(kept) == len(model.steps) and all(
+            new is old for (_, new), (_, old) in zip(kept, model.steps, strict=True)
+        ):
+            return model
+        stripped = copy.copy(model)
+        stripped.steps = kept or [("passthrough", "passthrough")]
+        return stripped
+    if isinstance(model, ColumnTransformer) and hasattr(model, "transformers_"):
+        stripped = copy.copy(model)
+        stripped.transformers_ = [
+            (name, _without_imputers(step) if not isinstance(step, str) else step, columns)
+            for name, step, columns in model.transformers_
+        ]
+        return stripped
+    return model
 
 
 def _steps(model) -> list:

@@ -29,6 +29,11 @@ class DatasetProfile:
     numeric_features: list[str]
     categorical_features: list[str]
     class_counts: dict[str, int] = field(default_factory=dict)
+    # Features with missing values: imputed by the pipeline, optional in the model's signature
+    # (the model API accepts null for exactly these).
+    optional_features: list[str] = field(default_factory=list)
+    # Rows whose target is missing: left out of training and of the held-out rows.
+    rows_without_target: int = 0
 
     @property
     def features(self) -> list[str]:
@@ -79,10 +84,15 @@ def validate(
     *,
     task: str = "auto",
     min_rows: int = 20,
-    max_null_fraction: float = 0.0,
+    max_null_fraction: float = 0.5,
     min_class_fraction: float = 0.05,
 ) -> DatasetProfile:
-    """Check schema, nulls and class balance; raise DataValidationError listing every problem."""
+    """Check schema, nulls and class balance; raise DataValidationError listing every problem.
+
+    Missing values are data: a feature may miss up to `max_null_fraction` of its values (the
+    pipeline imputes them); rows without a target are left out and counted."""
+    if not 0 <= max_null_fraction <= 1:
+        raise DataValidationError(f"max_null_fraction {max_null_fraction} must be from 0 to 1")
     if target not in frame.columns:
         raise DataValidationError(
             f"target column {target!r} is not in the dataset; its columns are: "
@@ -96,13 +106,16 @@ def validate(
         raise DataValidationError(f"duplicated column names: {', '.join(duplicated)}")
 
     problems: list[str] = []
-    if len(frame) < min_rows:
-        problems.append(f"{len(frame)} rows, fewer than the {min_rows} required")
     target_nulls = int(frame[target].isna().sum())
-    if target_nulls:
-        problems.append(f"target {target!r} is empty in {target_nulls} rows")
+    frame = labelled(frame, target)
+    if len(frame) < min_rows:
+        without = f" with a {target!r} value" if target_nulls else ""
+        problems.append(f"{len(frame)} rows{without}, fewer than the {min_rows} required")
+    optional = []
     for column in features:
         nulls = int(frame[column].isna().sum())
+        if nulls:
+            optional.append(column)
         if nulls and nulls / max(len(frame), 1) > max_null_fraction:
             problems.append(
                 f"column {column!r} is empty in {nulls} of {len(frame)} rows "
@@ -143,4 +156,11 @@ def validate(
         numeric_features=numeric,
         categorical_features=categorical,
         class_counts=class_counts,
+        optional_features=optional,
+        rows_without_target=target_nulls,
     )
+
+
+def labelled(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The rows that have a target value: the only ones a model can learn from or be scored on."""
+    return frame[frame[target].notna()]

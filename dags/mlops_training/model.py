@@ -7,13 +7,14 @@ from dataclasses import dataclass
 import pandas as pd
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import get_scorer, get_scorer_names
 from sklearn.model_selection import GridSearchCV, train_test_split
-from sklearn.pipeline import Pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from mlops_training.data import DatasetProfile, DataValidationError
+from mlops_training.data import DatasetProfile, DataValidationError, labelled
 
 # estimator name -> task -> (factory, default hyper-parameter grid)
 ESTIMATORS = {
@@ -35,6 +36,11 @@ ESTIMATORS = {
         "regression": (lambda seed: Ridge(random_state=seed), {"alpha": [0.1, 1.0, 10.0]}),
     },
 }
+# How missing values are filled in (scikit-learn's SimpleImputer strategies), by feature kind;
+# "constant" fills a category of its own, MISSING_CATEGORY.
+NUMERIC_IMPUTATION = ("median", "mean", "most_frequent")
+CATEGORICAL_IMPUTATION = ("most_frequent", "constant")
+MISSING_CATEGORY = "missing"
 # Scores reported for every run, besides the one that decides promotion.
 REPORTED_METRICS = {
     "classification": ("accuracy", "f1_macro", "balanced_accuracy"),
@@ -52,6 +58,8 @@ class TrainingConfig:
     test_size: float = 0.25
     random_seed: int = 42
     cv_folds: int = 3
+    numeric_imputation: str = "median"
+    categorical_imputation: str = "most_frequent"
 
     def check(self, task: str) -> None:
         if self.estimator not in ESTIMATORS:
@@ -67,6 +75,14 @@ class TrainingConfig:
             raise DataValidationError(f"test_size {self.test_size} must be between 0.05 and 0.5")
         if self.cv_folds < 2:
             raise DataValidationError(f"cv_folds {self.cv_folds} must be at least 2")
+        for kind, value, allowed in (
+            ("numeric", self.numeric_imputation, NUMERIC_IMPUTATION),
+            ("categorical", self.categorical_imputation, CATEGORICAL_IMPUTATION),
+        ):
+            if value not in allowed:
+                raise DataValidationError(
+                    f"{kind}_imputation {value!r} is not one of {', '.join(allowed)}"
+                )
         factory, _ = ESTIMATORS[self.estimator][task]
         known = factory(self.random_seed).get_params()
         for name, values in self.grid(task).items():
@@ -83,7 +99,9 @@ class TrainingConfig:
 
 
 def split(frame: pd.DataFrame, profile: DatasetProfile, config: TrainingConfig):
-    """Train/held-out split; the same seed and size always give the same held-out rows."""
+    """Train/held-out split of the rows that have a target; the same seed and size always give
+    the same held-out rows."""
+    frame = labelled(frame, profile.target)
     features = frame[profile.features]
     target = frame[profile.target]
     if profile.task == "classification":
@@ -98,14 +116,31 @@ def split(frame: pd.DataFrame, profile: DatasetProfile, config: TrainingConfig):
 
 
 def build_pipeline(profile: DatasetProfile, config: TrainingConfig) -> Pipeline:
+    """Scaling and one-hot encoding, then the estimator. A kind of feature (numeric,
+    categorical) with missing values in the data is imputed first; one without has no imputer,
+    so that the pipeline of complete data stays as simple as it was (and converts to ONNX)."""
     factory, _ = ESTIMATORS[config.estimator][profile.task]
+    missing = set(profile.optional_features)
+    numeric: list = [StandardScaler()]
+    categorical: list = [OneHotEncoder(handle_unknown="ignore")]
+    if missing & set(profile.numeric_features):
+        numeric.insert(0, SimpleImputer(strategy=config.numeric_imputation))
+    if missing & set(profile.categorical_features):
+        fill = MISSING_CATEGORY if config.categorical_imputation == "constant" else None
+        imputer = SimpleImputer(strategy=config.categorical_imputation, fill_value=fill)
+        categorical.insert(0, imputer)
     preprocess = ColumnTransformer(
         [
-            ("numeric", StandardScaler(), profile.numeric_features),
-            ("categorical", OneHotEncoder(handle_unknown="ignore"), profile.categorical_features),
+            ("numeric", _steps(numeric), profile.numeric_features),
+            ("categorical", _steps(categorical), profile.categorical_features),
         ]
     )
     return Pipeline([("preprocess", preprocess), ("model", factory(config.random_seed))])
+
+
+def _steps(steps: list):
+    """One transformer as itself, several as a pipeline."""
+    return steps[0] if len(steps) == 1 else make_pipeline(*steps)
 
 
 def search(

@@ -75,6 +75,10 @@ def log_and_register(
                 "target": profile.target,
                 "task": profile.task,
                 "rows": profile.rows,
+                "rows_without_target": profile.rows_without_target,
+                "features_with_missing_values": ", ".join(profile.optional_features) or "none",
+                "numeric_imputation": config.numeric_imputation,
+                "categorical_imputation": config.categorical_imputation,
                 "estimator": config.estimator,
                 "promotion_metric": config.promotion_metric,
                 "test_size": config.test_size,
@@ -91,12 +95,15 @@ def log_and_register(
             holdout_features.head(HOLDOUT_SAMPLE_ROWS).to_json(orient="split", index=False),
             HOLDOUT_ARTIFACT,
         )
-        signature = infer_signature(holdout_features, best.predict(holdout_features))
+        # inferred from every row trained or scored on: a feature with a missing value in any
+        # of them is optional (MLflow marks it so), and the model API accepts null for it
+        every_row = pd.concat([train[0], holdout_features])
+        signature = infer_signature(every_row, best.predict(holdout_features))
         info = mlflow.sklearn.log_model(
             best,
             name="model",
             signature=signature,
-            input_example=train[0].head(INPUT_EXAMPLE_ROWS),
+            input_example=_example(train[0]),
             registered_model_name=model_name,
             # Our own freshly trained pipeline: trust exactly the types it is made of.
             skops_trusted_types=skops.io.get_untrusted_types(data=skops.io.dumps(best)),
@@ -112,6 +119,13 @@ def log_and_register(
     }.items():
         client.set_model_version_tag(model_name, version, key, value)
     return TrainedVersion(run.info.run_id, version, holdout_score, metrics)
+
+
+def _example(features: pd.DataFrame) -> pd.DataFrame:
+    """The input example: complete rows where there are enough (the model API checks its fast
+    path on them, and it serves only records without a null through it)."""
+    complete = features.dropna()
+    return (complete if len(complete) >= INPUT_EXAMPLE_ROWS else features).head(INPUT_EXAMPLE_ROWS)
 
 
 def current_champion(client: MlflowClient, model_name: str):
@@ -151,7 +165,16 @@ def decide(
             champion_version,
             None,
         )
-    champion_score = score(mlflow.sklearn.load_model(uri), config.promotion_metric, *holdout)
+    try:
+        champion_score = score(mlflow.sklearn.load_model(uri), config.promotion_metric, *holdout)
+    except ValueError as error:  # e.g. a champion without imputers, and rows with gaps
+        return Decision(
+            True,
+            f"champion v{champion_version} cannot score the held-out rows ({error}): the new "
+            "version replaces it",
+            champion_version,
+            None,
+        )
     if challenger.score > champion_score:
         reason = (
             f"{config.promotion_metric} {challenger.score:.4f} beats champion "

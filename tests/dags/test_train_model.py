@@ -61,6 +61,9 @@ def test_train_model_params(dagbag) -> None:
         "param_grid",
         "test_size",
         "random_seed",
+        "max_null_fraction",
+        "numeric_imputation",
+        "categorical_imputation",
     }
     assert params["dataset"].startswith("s3://")
     assert params["target"] == "cultivar"
@@ -76,6 +79,9 @@ def test_train_model_params(dagbag) -> None:
         ("param_grid", "not an object"),
         ("param_grid", {"max_depth": []}),
         ("param_grid", {"max_depth": 3}),
+        ("max_null_fraction", 1.5),
+        ("numeric_imputation", "zero"),
+        ("categorical_imputation", "median"),
     ],
 )
 def test_params_reject_bad_values(dagbag, key: str, value: object) -> None:

@@ -291,7 +291,7 @@ def test_bad_requests_get_a_clear_4xx(model_api, body, headers, status, message)
 
 
 def test_bad_dataset_fails_with_a_clear_message(airflow_api, converged, secrets) -> None:
-    frame = pd.DataFrame({"a": [1, 2, None] * 10, "label": ["x"] * 30})
+    frame = pd.DataFrame({"a": [1, None, None] * 10, "label": ["x"] * 30})
     s3(converged, secrets).put_object(
         Bucket="mlops-data", Key="uploads/bad.csv", Body=frame.to_csv(index=False).encode()
     )
@@ -305,7 +305,7 @@ def test_bad_dataset_fails_with_a_clear_message(airflow_api, converged, secrets)
     assert tasks["validate_dataset"]["state"] == "failed"
     assert tasks["validate_dataset"]["try_number"] == 1  # bad data is not retried
     log = airflow_api.log(f"{path}/validate_dataset/logs/1")
-    assert "'a' is empty in 10 of 30 rows" in log
+    assert "'a' is empty in 20 of 30 rows (more than max_null_fraction=0.5)" in log
     assert "has 1 class" in log
 
 
@@ -319,6 +319,11 @@ def test_user_csv_with_another_schema(airflow_api, registry, model_api, converge
     frame = pd.DataFrame(
         {"tenure_months": tenure, "plan": plan, "support_tickets": tickets, "churned": churned}
     )
+    # real data has gaps: missing numbers and categories are imputed, rows without a target
+    # are left out, and the features with gaps may be null in a request
+    frame["support_tickets"] = frame.support_tickets.mask(frame.index % 5 == 0)
+    frame["plan"] = frame.plan.mask(frame.index % 7 == 0)
+    frame["churned"] = frame.churned.mask(frame.index % 40 == 1)
     buffer = io.BytesIO()
     frame.to_csv(buffer, index=False)
     s3(converged, secrets).put_object(
@@ -338,6 +343,13 @@ def test_user_csv_with_another_schema(airflow_api, registry, model_api, converge
     ok = model_api.post("/predict", json={"records": [new]})
     assert ok.status_code == 200, ok.text
     assert ok.json()["predictions"][0] in ("yes", "no")
+    gaps = model_api.post(
+        "/predict", json={"records": [{**new, "plan": None}, {"tenure_months": 30}]}
+    )
+    assert gaps.status_code == 200, gaps.text
+    required = model_api.post("/predict", json={"records": [{**new, "tenure_months": None}]})
+    assert required.status_code == 422
+    assert "tenure_months" in required.text
     old = model_api.post("/predict", json={"records": records(1)})
     assert old.status_code == 422
     assert "'tenure_months' is required" in old.text

@@ -181,6 +181,7 @@ def test_the_trigger_form_is_made_of_the_dags_params(fake_airflow) -> None:
         [
             *("dataset", "target", "model_name", "promotion_metric", "task", "estimator"),
             *("param_grid (JSON)", "test_size", "random_seed", "Tasks of run"),
+            *("max_null_fraction", "numeric_imputation", "categorical_imputation"),
         ]
     )
     assert widget(app.text_input, "dataset").value == "s3://mlops-data/demo/wine.csv"
@@ -237,6 +238,9 @@ def test_a_training_run_is_triggered_with_the_form_values(fake_airflow) -> None:
             "param_grid": {"max_depth": [3, 6]},
             "test_size": 0.3,
             "random_seed": 42,
+            "max_null_fraction": 0.5,
+            "numeric_imputation": "median",
+            "categorical_imputation": "most_frequent",
         },
     }
 

@@ -196,6 +196,9 @@ def test_one_field_per_param_of_the_training_dag() -> None:
         ("param_grid", "json"),
         ("test_size", "float"),
         ("random_seed", "integer"),
+        ("max_null_fraction", "float"),
+        ("numeric_imputation", "select"),
+        ("categorical_imputation", "select"),
     ]
 
 

@@ -11,7 +11,13 @@ from pathlib import Path
 
 import mlflow
 import mlflow.pyfunc
+import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.tree import DecisionTreeClassifier
 
 from mlops_training import registry
 from model_api import champion, compiled, schema
@@ -231,3 +237,20 @@ def test_older_prepared_versions_and_dead_preparations_are_removed(tmp_path, win
     left = sorted(path.name for path in tmp_path.iterdir() if path.is_dir())
     # the new one and the newest older one of the model; another model's untouched
     assert left == sorted([slot.name, older[0].name, other_model.name])
+
+
+def test_the_imputers_are_left_out_of_a_copy_not_out_of_the_served_model() -> None:
+    frame = pd.DataFrame({"x": [1.0, None, 3.0, 4.0], "c": ["a", "b", None, "a"]})
+    numeric = make_pipeline(SimpleImputer(), StandardScaler())
+    categorical = make_pipeline(SimpleImputer(strategy="most_frequent"), OneHotEncoder())
+    preprocess = ColumnTransformer([("n", numeric, ["x"]), ("c", categorical, ["c"])])
+    model = make_pipeline(preprocess, DecisionTreeClassifier()).fit(frame, [0, 1, 0, 1])
+
+    def imputers(pipeline) -> int:
+        fitted = pipeline.steps[0][1].transformers_
+        return sum(isinstance(s, SimpleImputer) for _, t, _ in fitted for _, s in t.steps)
+
+    stripped = compiled._without_imputers(model)
+    assert (imputers(model), imputers(stripped)) == (2, 0)
+    complete = frame.dropna()
+    assert stripped.predict(complete).tolist() == model.predict(complete).tolist()

@@ -12,7 +12,7 @@ import pytest
 from mlflow import MlflowClient
 
 from tests.api.model_api.conftest import wait_for
-from tests.ml import train_version, wine
+from tests.ml import train_version, wine, with_gaps
 
 FEATURES = wine().drop(columns="cultivar")
 
@@ -156,6 +156,35 @@ def test_a_starting_worker_takes_requests_once_it_serves(wine_api, api_factory) 
     server = api_factory("api-wine")  # returns once /health answers
     response = server.client.post("/predict", json={"records": records(1)})
     assert response.status_code == 200, response.text
+
+
+@pytest.mark.parametrize(
+    ("frame", "optional"),
+    [
+        (with_gaps(), ["alcohol", "region"]),
+        (wine().assign(alcohol=lambda f: f.alcohol.mask(f.index % 4 == 0)), ["alcohol"]),
+    ],
+    ids=["numeric and categorical gaps", "numeric gaps"],
+)
+def test_a_model_trained_on_data_with_gaps_accepts_null_where_it_imputes(
+    api_factory, frame, optional
+) -> None:
+    name = f"api-gaps-{len(optional)}"
+    trained, _ = train_version(name, frame=frame)
+    server = api_factory(name)
+    wait_for(lambda: server.serving(trained.version))
+    record = frame.drop(columns="cultivar").dropna().head(1).to_dict(orient="records")[0]
+    nulls = {column: None for column in optional}
+    response = server.client.post("/predict", json={"records": [record, {**record, **nulls}]})
+    assert response.status_code == 200, response.text
+    assert set(response.json()["predictions"]) <= {"class_0", "class_1", "class_2"}
+    absent = {key: value for key, value in record.items() if key not in optional}
+    assert server.client.post("/predict", json={"records": [absent]}).status_code == 200
+    refused = server.client.post("/predict", json={"records": [{**record, "hue": None}]})
+    assert refused.status_code == 422
+    assert "hue" in refused.text
+    # the fast path serves the complete records (the imputers are left out of its copy)
+    assert server.client.get("/model").json()["serving_path"] == "onnx"
 
 
 def test_no_model_yet_is_503_not_a_crash(api_factory) -> None:

@@ -54,11 +54,15 @@ def test_integer_target_with_few_values_is_classification() -> None:
         (lambda f: f[["cultivar"]], "cultivar", "no feature column"),
         (lambda f: f.head(10), "cultivar", "10 rows, fewer than the 20 required"),
         (
-            lambda f: f.assign(alcohol=f.alcohol.mask(f.index < 3)),
+            lambda f: f.assign(alcohol=f.alcohol.mask(f.index < 120)),
             "cultivar",
-            "'alcohol' is empty in 3",
+            r"'alcohol' is empty in 120 of 178 rows \(more than max_null_fraction=0.5\)",
         ),
-        (lambda f: f.assign(cultivar=f.cultivar.mask(f.index < 2)), "cultivar", "empty in 2 rows"),
+        (
+            lambda f: f.assign(cultivar=f.cultivar.mask(f.index >= 15)),
+            "cultivar",
+            "15 rows with a 'cultivar' value, fewer than the 20 required",
+        ),
         (lambda f: f.assign(cultivar="class_0"), "cultivar", "has 1 class"),
         (
             lambda f: pd.concat([f[f.cultivar != "class_2"], f[f.cultivar == "class_2"].head(3)]),
@@ -79,6 +83,32 @@ def test_every_problem_is_reported_at_once() -> None:
     text = str(caught.value)
     assert "12 rows" in text
     assert "'hue' is empty" in text
+
+
+def test_missing_values_are_data() -> None:
+    """Gaps in features are imputed later (optional features); rows without a target are left
+    out and counted; numeric and categorical gaps alike."""
+    frame = wine().assign(
+        alcohol=lambda f: f.alcohol.mask(f.index % 4 == 0),
+        region=lambda f: pd.Series(["north", "south", None] * 60)[: len(f)],
+        cultivar=lambda f: f.cultivar.mask(f.index < 5),
+    )
+    profile = validate(frame, "cultivar")
+    assert profile.optional_features == ["alcohol", "region"]
+    assert profile.categorical_features == ["region"]
+    assert profile.rows_without_target == 5
+    assert profile.rows == 173
+    assert sum(profile.class_counts.values()) == 173
+    assert DatasetProfile.from_dict(profile.to_dict()) == profile
+
+
+def test_the_largest_fraction_of_missing_values_is_a_setting() -> None:
+    frame = wine().assign(alcohol=lambda f: f.alcohol.mask(f.index % 4 == 0))  # 45 of 178
+    assert validate(frame, "cultivar", max_null_fraction=0.3).optional_features == ["alcohol"]
+    with pytest.raises(DataValidationError, match="'alcohol' is empty in 45 of 178 rows"):
+        validate(frame, "cultivar", max_null_fraction=0.2)
+    with pytest.raises(DataValidationError, match=r"max_null_fraction 1\.5 must be from 0 to 1"):
+        validate(frame, "cultivar", max_null_fraction=1.5)
 
 
 def test_regression_needs_a_numeric_target() -> None:

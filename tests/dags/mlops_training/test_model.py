@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import pytest
+from sklearn.impute import SimpleImputer
 
 from mlops_training.data import DataValidationError, validate
-from mlops_training.model import TrainingConfig, report, score, search, split
-from tests.ml import wine
+from mlops_training.model import TrainingConfig, build_pipeline, report, score, search, split
+from tests.ml import wine, with_gaps
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +54,40 @@ def test_a_worse_grid_scores_worse(profile) -> None:
         (TrainingConfig(param_grid={"depth": [3]}), "has no parameter 'depth'"),
         (TrainingConfig(param_grid={"max_depth": 3}), "'max_depth' needs a non-empty list"),
         (TrainingConfig(cv_folds=1), "cv_folds 1"),
+        (TrainingConfig(numeric_imputation="zero"), "numeric_imputation 'zero' is not one of"),
+        (TrainingConfig(categorical_imputation="mean"), "categorical_imputation 'mean' is not"),
     ],
 )
 def test_bad_configuration_is_refused(profile, config: TrainingConfig, message: str) -> None:
     with pytest.raises(DataValidationError, match=message):
         config.check(profile.task)
+
+
+def imputers(pipeline) -> dict[str, str]:
+    """The strategy of each kind of feature's imputer, by kind."""
+    found = {}
+    for kind, transformer, _ in pipeline.named_steps["preprocess"].transformers:
+        steps = getattr(transformer, "steps", [(None, transformer)])
+        found.update((kind, step.strategy) for _, step in steps if isinstance(step, SimpleImputer))
+    return found
+
+
+def test_complete_data_gets_no_imputer(profile) -> None:
+    assert imputers(build_pipeline(profile, TrainingConfig())) == {}
+
+
+@pytest.mark.parametrize("estimator", ["random_forest", "linear"])
+def test_data_with_gaps_trains_and_predicts_rows_with_gaps(estimator: str) -> None:
+    frame = with_gaps()
+    gappy = validate(frame, "cultivar")
+    config = TrainingConfig(estimator=estimator, categorical_imputation="constant")
+    assert imputers(build_pipeline(gappy, config)) == {
+        "numeric": "median",
+        "categorical": "constant",
+    }
+    train_x, test_x, train_y, test_y = split(frame, gappy, config)
+    assert len(train_x) + len(test_x) == 173  # the 5 rows without a target are left out
+    assert test_x.alcohol.isna().any()
+    assert test_x.region.isna().any()
+    searcher = search(gappy, config, train_x, train_y)
+    assert score(searcher.best_estimator_, "f1_macro", test_x, test_y) > 0.8

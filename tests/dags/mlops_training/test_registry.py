@@ -9,7 +9,7 @@ import pytest
 from mlflow import MlflowClient
 
 from mlops_training.registry import CHAMPION_ALIAS, current_champion
-from tests.ml import train_version, wine
+from tests.ml import train_version, wine, with_gaps
 
 
 @pytest.fixture(autouse=True)
@@ -83,3 +83,26 @@ def test_new_schema_replaces_a_champion_it_cannot_score() -> None:
 
 def test_no_champion_for_an_unknown_model() -> None:
     assert current_champion(MlflowClient(), "never-trained") is None
+
+
+def test_features_with_gaps_are_optional_in_the_signature() -> None:
+    trained, _ = train_version("gappy", frame=with_gaps(), categorical_imputation="constant")
+    info = mlflow.models.get_model_info(f"models:/gappy@{CHAMPION_ALIAS}")
+    optional = {spec.name for spec in info.signature.inputs.inputs if not spec.required}
+    assert optional == {"alcohol", "region"}
+    params = MlflowClient().get_run(trained.run_id).data.params
+    assert params["rows_without_target"] == "5"
+    assert params["features_with_missing_values"] == "alcohol, region"
+    assert params["categorical_imputation"] == "constant"
+    record = with_gaps().drop(columns="cultivar").head(1).assign(alcohol=None, region=None)
+    loaded = mlflow.pyfunc.load_model(f"models:/gappy@{CHAMPION_ALIAS}")
+    assert loaded.predict(record)[0] in {"class_0", "class_1", "class_2"}
+
+
+def test_a_champion_that_cannot_score_rows_with_gaps_is_replaced() -> None:
+    champion, _ = train_version("imputed-later", estimator="linear")
+    gaps = wine().assign(alcohol=lambda f: f.alcohol.mask(f.index % 4 == 0))
+    _, decision = train_version("imputed-later", frame=gaps, estimator="linear")
+    assert decision.promoted
+    assert f"champion v{champion.version} cannot score the held-out rows" in decision.reason
+    assert "NaN" in decision.reason
