@@ -487,9 +487,11 @@ class Champion:
         lists the models the user may read, and every user may read with the default READ)."""
         if error.error_code not in UNRESOLVED_CODES:
             return None
-        train = (
-            f"train one: trigger Airflow's train_model DAG (model_name={self.name}), which "
+        train = f"train one: trigger Airflow's train_model DAG (model_name={self.name}), which "
+        train += (
             f"registers a version and gives it the alias {self.alias} when it wins"
+            if self.alias == "champion"  # the alias the DAG moves (mlops_training.registry)
+            else f"registers a version; then give one the alias {self.alias} in MLflow"
         )
         quoted = self.name.replace("'", "\\'")
         try:
