@@ -47,10 +47,11 @@ def other_version(platform: Platform, current: str) -> tuple[str, bool]:
     return str(made.version), True
 
 
-def switch_time(platform: Platform, version: str, timeout: float) -> tuple[float, float, int]:
-    """After the alias moved: (seconds until one worker serves `version`, until all do,
-    the number of workers)."""
-    started = time.monotonic()
+def switch_time(
+    platform: Platform, version: str, started: float, timeout: float
+) -> tuple[float, float, int]:
+    """After the alias was moved at `started` (time.monotonic): (seconds until one worker
+    serves `version`, until all do, the number of workers)."""
     first = None
     while time.monotonic() - started < timeout:
         workers = platform.worker_versions()
@@ -71,9 +72,11 @@ def promote_under_load(
     wakes = platform.webhook_wakes()
     with Load(app, platform.api_key, LOAD_CONNECTIONS, seconds) as load:
         time.sleep(SETTLE_SECONDS)
+        # from the moment the move is asked for (MLflow may deliver the webhook before it
+        # answers); the app host is a container of this machine: the same clock
+        moved, started = time.time(), time.monotonic()
         platform.registry.set_registered_model_alias(MODEL, "champion", version)
-        moved = time.time()  # the app host is a container of this machine: the same clock
-        first, every, workers = switch_time(platform, version, timeout=seconds - SETTLE_SECONDS)
+        first, every, workers = switch_time(platform, version, started, seconds - SETTLE_SECONDS)
     journal = app.sh(f"journalctl -u model-api -o short-unix --no-pager --since @{int(moved)}")
     return {
         **what_the_api_logged(journal, moved, version),
@@ -89,9 +92,9 @@ def promote_under_load(
 
 
 def what_the_api_logged(journal: str, moved: float, version: str) -> dict:
-    """From the API's journal (`-o short-unix`) since the alias moved: when the first worker
-    was woken (a webhook delivery, or another worker's), and each worker's load of `version`
-    by stage, as it logged them: what a slow move spent its time on."""
+    """From the API's journal (`-o short-unix`) since the alias moved: when MLflow's webhook
+    delivery reached the API, and each worker's load of `version` by stage, as it logged them:
+    what a slow move spent its time on."""
     woken, loads = None, []
     for line in journal.splitlines():
         stamp, _, rest = line.partition(" ")
@@ -101,7 +104,7 @@ def what_the_api_logged(journal: str, moved: float, version: str) -> dict:
             continue  # journalctl's "-- No entries --" and the like
         if at < moved:
             continue
-        if "woken: resolving" in rest and woken is None:
+        if "webhook delivery:" in rest and woken is None:
             woken = round(at - moved, 2)
         elif f"loaded {MODEL} v{version}:" in rest:
             loads.append(f"+{at - moved:.2f} s " + rest.split(f"loaded {MODEL} ", 1)[1])

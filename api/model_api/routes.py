@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
@@ -102,6 +103,7 @@ async def ready(response: Response, champion: CurrentChampion) -> Readiness:
     )
 
 
+log = logging.getLogger("model_api.webhooks")
 # A registry event is a few hundred bytes.
 WEBHOOK_MAX_BYTES = 64 * 1024
 
@@ -134,6 +136,10 @@ async def mlflow_webhook(
     if webhooks.concerns(payload, champion.name, champion.alias):
         champion.wake()
         metrics.WEBHOOKS.labels("woke").inc()
+        # when MLflow's delivery arrived (the pollers log when they get to it)
+        log.info(
+            "webhook delivery: %s@%s moved, every worker resolves it", champion.name, champion.alias
+        )
     else:
         metrics.WEBHOOKS.labels("ignored").inc()
     return Response(status_code=204)

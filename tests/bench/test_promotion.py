@@ -1,7 +1,7 @@
 from bench import promotion
 
-LOGGER = "app python[{pid}]: INFO model_api.champion:"
-WOKEN = "woken: resolving wine-cultivar@champion now"
+LOGGER = "app python[{pid}]: INFO model_api.webhooks:"
+WOKEN = "webhook delivery: wine-cultivar@champion moved, every worker resolves it"
 JOURNAL = "\n".join(
     [
         "-- Logs begin at Sun 2026-12-06 10:00:00 UTC. --",
