@@ -128,11 +128,19 @@ def frame(records: list[dict], columns: list[Column]) -> pd.DataFrame:
     data = {
         column.name: pd.Series(
             [_value(column, record.get(column.name)) for record in records],
-            dtype=_TYPES[column.type][1] if column.required else "object",
+            dtype=_dtype(column),
         )
         for column in columns
     }
     return pd.DataFrame(data)
+
+
+def _dtype(column: Column) -> str:
+    """The column's dtype; an optional column's holds nulls too: NaN for floating point (an
+    integral value such as 4 for a double column stays a float, as MLflow's schema check
+    wants), None in an object column for the others."""
+    dtype = _TYPES[column.type][1]
+    return dtype if column.required or dtype.startswith("float") else "object"
 
 
 def _value(column: Column, value: Any) -> Any:
