@@ -146,12 +146,11 @@ def _without_imputers(model):
     from sklearn.pipeline import Pipeline
 
     if isinstance(model, Pipeline):
-        kept = [(name, _without_imputers(step)) for name, step in model.steps]
-        kept = [(name, step) for name, step in kept if not isinstance(step, SimpleImputer)]
-        if len(kept) == len(model.steps) and all(
-            new is old for (_, new), (_, old) in zip(kept, model.steps, strict=True)
-        ):
-            return model
+        kept = [
+            (name, _without_imputers(step))
+            for name, step in model.steps
+            if not isinstance(step, SimpleImputer)
+        ]
         stripped = copy.copy(model)
         stripped.steps = kept or [("passthrough", "passthrough")]
         return stripped
