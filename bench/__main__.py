@@ -4,12 +4,14 @@ bench/results/bench-<UTC time>.json and the tables of bench/README.md.
 Parts, in this order (--only picks some): pipeline (trigger → served: on a new replica it
 trains the first champion), serving (our model API vs `mlflow models serve`), promotion
 (alias moved under load), provisioning (idempotent re-run; --warm also removes the hosts and
-makes them anew, caches kept).
+makes them anew, caches kept; --cold makes them as on a new machine: no image, no wheelhouse,
+no data, so the replica's models and runs are gone after it: run the pipeline part next).
 
 --smoke runs each part in seconds, to prove the bench still runs (make test does it on its own
 replica): serving cells of 1 s at 16 connections, the promotion's two moves told by the
-webhook, 30 s each (a late delivery still leaves the 10 s poll and a load under load time to
-move every worker). Its figures are not the bench's: give them --results elsewhere.
+webhook (to a new version registered 5 s before it, and back), 30 s each (a late delivery
+still leaves the 10 s poll and a load under load time to move every worker). Its figures are
+not the bench's: give them --results elsewhere.
 """
 
 from __future__ import annotations
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", type=parts, default=list(PARTS), help="comma-separated parts")
     parser.add_argument("--seconds", type=int, default=10, help="wrk seconds per serving cell")
     parser.add_argument("--warm", action="store_true", help="also a warm provisioning run")
+    parser.add_argument(
+        "--cold", action="store_true", help="also a cold provisioning run (removes the data)"
+    )
     parser.add_argument("--smoke", action="store_true", help="each part in seconds (make test)")
     report.add_results_argument(parser)
     args = parser.parse_args(argv)
@@ -59,12 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     measures = {
         "serving": lambda: serving.measure(replica, target.api_key, seconds, **smoke),
         "promotion": lambda: (
-            promotion.measure(target, seconds=30, polling=False)
+            promotion.measure(target, seconds=30, cases=promotion.SMOKE_CASES, registered_ahead=5)
             if args.smoke
             else promotion.measure(target)
         ),
         "pipeline": lambda: pipeline.measure(target),
-        "provisioning": lambda: provisioning.measure(replica, args.warm),
+        "provisioning": lambda: provisioning.measure(replica, args.warm, args.cold),
     }
     if args.smoke:
         result["smoke"] = True

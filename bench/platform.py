@@ -55,6 +55,9 @@ class Platform:
             base_url=f"http://{self.ip('app')}:8000",
             headers={"X-API-Key": self.api_key},
             timeout=10,
+            # uvicorn closes a connection idle 5 s, httpx's default expiry: a connection reused
+            # at that moment is closed under it ("Server disconnected", seen under load)
+            limits=httpx.Limits(keepalive_expiry=2),
         )
 
     def champion(self, model: str = MODEL) -> str | None:

@@ -98,13 +98,16 @@ def _or_none(figures: dict, key: str) -> str:
 
 def promotion_table(promotion: dict) -> list[str]:
     return _table(
-        "| alias moved to | case | MLflow's webhook | API woken (s) | first worker serves it (s) "
-        "| every worker (s) | workers | requests during the move | failed |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| alias moved to | case | MLflow's webhook | registered (s) | prepared (s) "
+        "| API woken (s) | first worker serves it (s) | every worker (s) | workers "
+        "| requests during the move | failed |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         [
             f"| v{move['to_version']} | {move.get('case', 'n/a')} | {move.get('webhook', 'none')} "
+            f"| {_or_none(move, 'registered_s')} | {_or_none(move, 'prepared_s')} "
             f"| {_or_none(move, 'first_woken_s')} "
-            f"| {move['first_worker_s']} | {move['every_worker_s']} | "
+            f"| {move['first_worker_s']} | {move['every_worker_s']}"
+            f"{' (after the load)' if move.get('under_load_throughout') is False else ''} | "
             f"{move['workers']} | {move['load']['requests']} | {move['load']['failed']} |"
             for move in promotion["moves"]
         ],
@@ -114,32 +117,34 @@ def promotion_table(promotion: dict) -> list[str]:
 def pipeline_table(pipeline: dict) -> list[str]:
     served = pipeline["trigger_to_served_s"]
     return [
-        "| DAG run | version | run (s) | promoted | trigger → served (s) |",
-        "|---|---:|---:|---|---:|",
+        "| DAG run | version | run (s) | promoted | trigger → served (s) "
+        "| registered → alias moved (s) |",
+        "|---|---:|---:|---|---:|---:|",
         f"| `{pipeline['run_id']}` | {pipeline['version']} | {pipeline['run_s']} | "
         f"{'yes' if pipeline['promoted'] else 'no'}: {pipeline['promotion'] or ''} | "
-        f"{'n/a' if served is None else served} |",
+        f"{'n/a' if served is None else served} | {_or_none(pipeline, 'registered_to_moved_s')} |",
     ]
 
 
 def provisioning_table(provisioning: dict) -> list[str]:
     lines = [
-        "| run | seconds | changed | longest roles (task seconds, summed over hosts) |",
-        "|---|---:|---:|---|",
+        "| run | seconds | hosts (s) | playbooks (s) | changed "
+        "| longest roles (task seconds, summed over hosts) |",
+        "|---|---:|---:|---:|---:|---|",
     ]
-    for name, run in (
-        ("warm", provisioning.get("warm")),
-        ("idempotent", provisioning.get("idempotent")),
-    ):
+    for name in ("cold", "warm", "idempotent"):
+        run = provisioning.get(name)
         if run is None:
             continue
-        playbook = run.get("playbook", run)
+        playbook = run.get("playbook", run)  # an idempotent run is the playbooks alone
         roles = ", ".join(
             f"{role} {seconds:g}"
             for role, seconds in list(playbook["task_seconds_by_role"].items())[:4]
         )
-        seconds = run.get("total_s", run.get("seconds"))
-        lines.append(f"| {name} | {seconds} | {playbook['changed_total']} | {roles} |")
+        lines.append(
+            f"| {name} | {run.get('total_s', playbook['seconds'])} | {run.get('hosts_s', 0)} "
+            f"| {playbook['seconds']} | {playbook['changed_total']} | {roles} |"
+        )
     return lines
 
 

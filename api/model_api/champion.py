@@ -182,13 +182,25 @@ class Prepared:
 
 PREPARED_FILE = "prepared.json"
 ONNX_FILE = "checked.onnx"
-# Prepared versions kept per model in the shared directory: the one serving and the one before
-# (an alias moved back is served again without a new download).
-KEPT_PER_MODEL = 2
+# Prepared versions kept per model in the shared directory: the one serving, the one before (an
+# alias moved back is served again without a new download) and one prepared ahead of its
+# promotion (Loader.prepare_ahead); the one serving is kept whatever its age.
+KEPT_PER_MODEL = 3
 
 
-def prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: str) -> Prepared:
-    """The loader process's part of a load: everything but keeping the model."""
+def prepare(
+    name: str,
+    version: str,
+    run_id: str | None,
+    fast_path: bool,
+    tmp: str,
+    look_up_run: bool = False,
+) -> Prepared:
+    """The loader process's part of a load: everything but keeping the model. With
+    `look_up_run`, the version's run is asked of the registry first (a version known by its
+    number only: a registration's webhook)."""
+    if look_up_run:
+        run_id = MlflowClient().get_model_version(name, version).run_id
     model_dir, _, fast, reason, stages = _prepare(name, version, run_id, fast_path, tmp)
     return Prepared(model_dir, fast.onnx if fast else None, reason, stages)
 
@@ -271,29 +283,30 @@ class Loader:
 
     def __init__(self, shared_dir: Path | None = None) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._pool_lock = threading.Lock()  # the poller and a preparation ahead both use it
         self.shared_dir = shared_dir
         self._warmed = False  # the loader process has loaded a model (_warm_with)
 
     def _executor(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-        return self._pool
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(
+                    max_workers=1,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_exit_with_parent,
+                    initargs=(os.getpid(),),
+                )
+            return self._pool
 
     def start(self) -> None:
         """Start the loader process and do its imports before a load needs them (Champion
         calls it after its first look, which starts the process itself when it prepares)."""
         self._executor().submit(_warm)
 
-    def _prepare(
-        self, name: str, version: str, run_id: str | None, fast_path: bool, tmp: str
-    ) -> Prepared:
+    def _prepare(self, *args) -> Prepared:
+        """prepare(*args) in the loader process."""
         try:
-            return self._executor().submit(prepare, name, version, run_id, fast_path, tmp).result()
+            return self._executor().submit(prepare, *args).result()
         except BrokenProcessPool as error:
             self._pool = None  # the next load starts a new loader process
             raise RuntimeError(f"the loader process died: {error}") from error
@@ -306,10 +319,7 @@ class Loader:
             with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
                 prepared = self._prepare(name, version, run_id, fast_path, tmp)
                 return self._finish(name, alias, version, run_id, prepared, started)
-        self.shared_dir.mkdir(parents=True, exist_ok=True)
-        model = quote(name, safe="")
-        slot = self.shared_dir / f"{model}@v{version}-{_fingerprint(fast_path)}"
-        lock = self.shared_dir / f"{slot.name}.lock"
+        slot, lock = self._slot(name, version, fast_path)
         # Readers share the lock, so that workers load a prepared version at once; preparing
         # it, and removing it (_forget_older), take it alone.
         with _locked(lock, shared=True):
@@ -322,8 +332,32 @@ class Loader:
                 return self._reuse(slot, name, alias, version, run_id, prepared, started)
             prepared = self._prepare_into(slot, name, version, run_id, fast_path)
             self._warmed = True
-            self._forget_older(model)
+            self._forget_older(name, keep=version)
             return self._finish(name, alias, version, run_id, prepared, started)
+
+    def prepare_ahead(
+        self, name: str, version: str, fast_path: bool, keep: str | None
+    ) -> dict | None:
+        """Prepare a version into the shared directory without loading it (the alias does not
+        name it yet; its run is looked up): the seconds of each stage, or None when the host
+        had it already. The version `keep` (the one serving) is not pruned to make room."""
+        slot, lock = self._slot(name, version, fast_path)
+        with _locked(lock, shared=True):
+            if Prepared.read(slot) is not None:
+                return None
+        with _locked(lock):
+            if Prepared.read(slot) is not None:
+                return None
+            prepared = self._prepare_into(slot, name, version, None, fast_path, look_up_run=True)
+            self._warmed = True
+            self._forget_older(name, keep=keep)
+        return prepared.stages
+
+    def _slot(self, name: str, version: str, fast_path: bool) -> tuple[Path, Path]:
+        """Where the host keeps a version prepared, and the lock file that guards it."""
+        self.shared_dir.mkdir(parents=True, exist_ok=True)
+        slot = self.shared_dir / f"{quote(name, safe='')}@v{version}-{_fingerprint(fast_path)}"
+        return slot, self.shared_dir / f"{slot.name}.lock"
 
     def _reuse(self, slot, name, alias, version, run_id, prepared: Prepared, started: float):
         """Load what another worker prepared (the caller holds the slot's lock)."""
@@ -337,7 +371,13 @@ class Loader:
         return loaded
 
     def _prepare_into(
-        self, slot: Path, name: str, version: str, run_id: str | None, fast_path: bool
+        self,
+        slot: Path,
+        name: str,
+        version: str,
+        run_id: str | None,
+        fast_path: bool,
+        look_up_run: bool = False,
     ) -> Prepared:
         """Prepare into a new directory, renamed to `slot` once complete: a worker that dies
         half-way leaves no slot that looks prepared."""
@@ -345,7 +385,7 @@ class Loader:
         tmp = Path(tempfile.mkdtemp(prefix=f".{slot.name}.preparing-", dir=self.shared_dir))
         try:
             # MLflow's files go to tmp/model and tmp/checks, apart from ours (Prepared.save)
-            prepared = self._prepare(name, version, run_id, fast_path, str(tmp))
+            prepared = self._prepare(name, version, run_id, fast_path, str(tmp), look_up_run)
             prepared.save(tmp)
             tmp.rename(slot)
         except BaseException:
@@ -353,15 +393,18 @@ class Loader:
             raise
         return replace(prepared, model_dir=str(slot / Path(prepared.model_dir).relative_to(tmp)))
 
-    def _forget_older(self, model: str) -> None:
-        """Delete the model's prepared versions but the newest KEPT_PER_MODEL, and the leftovers
-        of preparations that died; a slot another worker holds is left for next time."""
+    def _forget_older(self, name: str, keep: str | None) -> None:
+        """Delete the model's prepared versions but the newest KEPT_PER_MODEL and version
+        `keep`, and the leftovers of preparations that died; a slot another worker holds is
+        left for next time."""
+        model = quote(name, safe="")
         slots = sorted(
             (path for path in self.shared_dir.glob(f"{model}@v*") if path.is_dir()),
             key=lambda path: path.stat().st_mtime,
             reverse=True,
         )
-        for slot in slots[KEPT_PER_MODEL:]:
+        kept = [slot for slot in slots if slot.name.startswith(f"{model}@v{keep}-")]
+        for slot in [slot for slot in slots if slot not in kept][KEPT_PER_MODEL - len(kept) :]:
             with _locked(self.shared_dir / f"{slot.name}.lock", wait=False) as held:
                 if held:
                     self._remove(slot)
@@ -456,12 +499,12 @@ class Champion:
             return False
         finally:
             self.last_checked = datetime.now(UTC)
-        version_id = str(version.version)
+        version_id, run_id = str(version.version), version.run_id
         if self.current is not None and self.current.version == version_id:
             self.last_error = None
             return False
         try:
-            loaded = self._load(self.name, self.alias, version_id, version.run_id, self.fast_path)
+            loaded = self._load(self.name, self.alias, version_id, run_id, self.fast_path)
         except Exception as error:
             self._failed(f"loading {self.name} v{version_id} failed: {error}")
             self._on_change("load_failed", None)
@@ -508,6 +551,39 @@ class Champion:
         if message != self.last_error and not quiet:
             log.error("%s; %s", message, "still serving" if self.current else "nothing served")
         self.last_error = message
+
+    def prepare_ahead(self, version: str) -> bool:
+        """Prepare a version just registered on this host, in the background, so that the
+        alias moving to it finds it ready; False when there is nothing to do it with (no
+        loader process, or no directory shared by the host's workers: MODEL_API_LOAD_DIR)."""
+        if self.loader is None or self.loader.shared_dir is None:
+            return False
+        current = self.current
+        if current is not None and current.version == version:
+            return False  # served already
+        threading.Thread(
+            target=self._prepare_ahead,
+            args=(version, current.version if current else None),
+            name=f"prepare-ahead-v{version}",
+            daemon=True,
+        ).start()
+        return True
+
+    def _prepare_ahead(self, version: str, keep: str | None) -> None:
+        try:
+            stages = self.loader.prepare_ahead(self.name, version, self.fast_path, keep)
+        except Exception as error:  # only ahead of time: a promotion prepares it anew
+            log.warning("preparing %s v%s ahead failed: %s", self.name, version, error)
+            return
+        if stages is None:
+            log.info("%s v%s is prepared on this host already", self.name, version)
+        else:
+            log.info(
+                "prepared %s v%s ahead: %s",
+                self.name,
+                version,
+                ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in stages.items()),
+            )
 
     def wake(self) -> None:
         """Resolve the alias now, in every worker of the host."""

@@ -43,7 +43,8 @@ MODEL_VERSION = Gauge(
 )
 WEBHOOKS = Counter(
     "model_api_webhooks_total",
-    "MLflow webhook deliveries: woke (the served alias), ignored (another event), refused",
+    "MLflow webhook deliveries: woke (the served alias moved), prepared (a version of the "
+    "served model registered, prepared ahead), ignored (another event), refused",
     ["result"],
 )
 MODEL_LOADS = Counter("model_api_model_loads_total", "Model loads by result", ["result"])

@@ -122,7 +122,8 @@ async def mlflow_webhook(
     request: Request, settings: AppSettings, champion: CurrentChampion
 ) -> Response:
     """MLflow's registry events, HMAC-signed: one about the served model's alias makes every
-    worker resolve the alias at once instead of at its next poll."""
+    worker resolve the alias at once instead of at its next poll; a version of the served
+    model just registered is prepared ahead, so that its promotion finds it ready."""
     if settings.webhook_secret is None:
         raise HTTPException(404, "webhooks are not configured (MODEL_API_WEBHOOK_SECRET)")
     if int(request.headers.get("content-length") or 0) > WEBHOOK_MAX_BYTES:
@@ -133,6 +134,7 @@ async def mlflow_webhook(
     except webhooks.Refused as refused:
         metrics.WEBHOOKS.labels("refused").inc()
         raise HTTPException(refused.status, refused.reason) from None
+    created = webhooks.created_version(payload, champion.name)
     if webhooks.concerns(payload, champion.name, champion.alias):
         champion.wake()
         metrics.WEBHOOKS.labels("woke").inc()
@@ -140,6 +142,9 @@ async def mlflow_webhook(
         log.info(
             "webhook delivery: %s@%s moved, every worker resolves it", champion.name, champion.alias
         )
+    elif created is not None and champion.prepare_ahead(created):
+        metrics.WEBHOOKS.labels("prepared").inc()
+        log.info("webhook delivery: %s v%s registered, preparing it ahead", champion.name, created)
     else:
         metrics.WEBHOOKS.labels("ignored").inc()
     return Response(status_code=204)

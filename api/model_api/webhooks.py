@@ -5,10 +5,15 @@ webhook's secret, of "{X-MLflow-Delivery-Id}.{X-MLflow-Timestamp}.{body}", sent 
 "v1,<signature>" in X-MLflow-Signature. A delivery counts only with a valid signature and a
 timestamp within TOLERANCE_SECONDS of now, so a captured one cannot be replayed later.
 
-An event about the served model wakes every worker of the host: the worker that received it
+An event about the served alias wakes every worker of the host: the worker that received it
 touches the wake file, and each worker's poller looks at that file every WAKE_CHECK_SECONDS
-(model_api.champion) and then resolves the alias itself. Nothing in the event is trusted
-beyond "look now": a lost or forged delivery changes nothing, and polling stays the fallback.
+(model_api.champion) and then resolves the alias itself. Nothing in that event is trusted
+beyond "look now": a lost delivery changes nothing, and polling stays the fallback.
+
+A version of the served model just registered is prepared ahead on the host (downloaded,
+converted and checked into the shared load directory), so that when the alias moves to it,
+which the training pipeline does after its evaluation, the workers only load what is ready.
+Preparing serves nothing: what serves is still what the alias names.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ SIGNATURE_VERSION = "v1"
 TOLERANCE_SECONDS = 300
 # The registry events that can change what an alias points to.
 EVENTS = ("model_version_alias.created", "model_version_alias.deleted")
+# The registry event of a new version: prepared ahead of its promotion.
+CREATED = "model_version.created"
 
 
 class Refused(Exception):
@@ -71,13 +78,26 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | No
     return payload
 
 
+def _event(payload: dict, model_name: str) -> tuple[str, dict] | None:
+    """(entity.action, data) of an event about `model_name`, else None."""
+    data = payload.get("data")
+    if not isinstance(data, dict) or data.get("name") != model_name:
+        return None
+    return f"{payload.get('entity')}.{payload.get('action')}", data
+
+
 def concerns(payload: dict, model_name: str, alias: str) -> bool:
     """Whether the event may have moved `model_name@alias`."""
-    data = payload.get("data")
-    event = f"{payload.get('entity')}.{payload.get('action')}"
-    return (
-        event in EVENTS
-        and isinstance(data, dict)
-        and data.get("name") == model_name
-        and data.get("alias") == alias
-    )
+    event = _event(payload, model_name)
+    return event is not None and event[0] in EVENTS and event[1].get("alias") == alias
+
+
+def created_version(payload: dict, model_name: str) -> str | None:
+    """The version of `model_name` the event says was registered; None for any other event.
+    (Its run is looked up in the registry: the event's run_id is empty for a version
+    registered from a logged model, as MLflow 3's log_model registers them.)"""
+    event = _event(payload, model_name)
+    if event is None or event[0] != CREATED:
+        return None
+    version = event[1].get("version")
+    return str(version) if str(version or "").isdigit() else None

@@ -77,9 +77,27 @@ def test_the_tables_are_written_between_the_markers(tmp_path) -> None:
     assert "commit `abc1234`" in text
     # a result from before the pyfunc-only target: our API and theirs
     assert "| 1 | 16 | 420.0 | 1.0 / 9.0 | 7.00 | 60.0 | 1.0 / 9.0 | 0 / 2 |" in text
-    assert "| v4 | n/a | none | n/a | 1.2 | 9.8 | 2 | 900 | 0 |" in text  # from before webhooks
-    assert "| v3 | n/a | disabled | n/a | 4.5 | 10.2 | 2 | 800 | 0 |" in text
+    # from before webhooks
+    assert "| v4 | n/a | none | n/a | n/a | n/a | 1.2 | 9.8 | 2 | 900 | 0 |" in text
+    assert "| v3 | n/a | disabled | n/a | n/a | n/a | 4.5 | 10.2 | 2 | 800 | 0 |" in text
     assert text.count("Not measured yet.") == 3  # pipeline, provisioning, drills
+
+
+def test_provisioning_runs_are_shown_cold_warm_then_idempotent() -> None:
+    playbook = {"seconds": 200.0, "changed_total": 140, "task_seconds_by_role": {"common": 90.5}}
+    idempotent = {"seconds": 54.1, "changed_total": 0, "task_seconds_by_role": {"common": 89.0}}
+    lines = report.provisioning_table(
+        {
+            "idempotent": idempotent,
+            "warm": {"hosts_s": 30.2, "playbook": playbook, "total_s": 230.2},
+            "cold": {"hosts_s": 150.0, "playbook": playbook, "total_s": 350.0},
+        }
+    )
+    assert lines[2:] == [
+        "| cold | 350.0 | 150.0 | 200.0 | 140 | common 90.5 |",
+        "| warm | 230.2 | 30.2 | 200.0 | 140 | common 90.5 |",
+        "| idempotent | 54.1 | 0 | 54.1 | 0 | common 89 |",
+    ]
 
 
 def test_a_readme_without_markers_is_refused(tmp_path) -> None:
@@ -153,11 +171,17 @@ def test_a_drill_row_shows_the_failure_and_the_recovery_after_it() -> None:
     assert old_row == "| kill -9 mlflow | n/a | 27.5 | n/a | n/a | n/a | n/a | n/a | nothing |"
 
 
-def test_a_promotion_row_says_when_the_api_was_woken() -> None:
+def test_a_promotion_row_says_when_the_api_was_woken_and_had_it_prepared() -> None:
     load = {"requests": 500, "failed": 0}
-    move = {"to_version": "7", "case": "rollback", "webhook": "active", "first_worker_s": 0.4}
+    move = {"to_version": "7", "case": "new version", "webhook": "active", "first_worker_s": 0.4}
     move |= {"every_worker_s": 0.6, "workers": 2, "load": load}
-    rows = report.promotion_table(
-        {"moves": [{**move, "first_woken_s": 0.1}, {**move, "first_woken_s": None}, move]}
-    )
-    assert [row.split(" | ")[3] for row in rows[2:]] == ["0.1", "none", "n/a"]
+    ahead = {"registered_s": -10.2, "prepared_s": -7.9, "first_woken_s": 0.1}
+    unprepared = {"registered_s": None, "prepared_s": None, "first_woken_s": None}
+    late = {**unprepared, "every_worker_s": 52.0, "under_load_throughout": False}
+    moves = [{**move, **ahead}, {**move, **late}, move]
+    rows = report.promotion_table({"moves": moves})
+    assert [row.split(" | ")[3:8] for row in rows[2:]] == [
+        ["-10.2", "-7.9", "0.1", "0.4", "0.6"],
+        ["none", "none", "none", "0.4", "52.0 (after the load)"],
+        ["n/a", "n/a", "n/a", "0.4", "0.6"],
+    ]

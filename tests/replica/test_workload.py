@@ -260,6 +260,8 @@ def test_bench_and_drills_run_in_smoke_mode(converged, model_api, tmp_path) -> N
     moves = result["promotion"]["moves"]
     assert [move["case"] for move in moves] == ["new version", "rollback"]
     assert all(move["load"]["failed"] == 0 and move["woken_by_webhook"] for move in moves)
+    # MLflow told the API of the registration, and the host prepared the version ahead
+    assert None not in (moves[0]["registered_s"], moves[0]["prepared_s"]), moves[0]
     drill_argv = [python, "-m", "bench.drills", "--only", "kill -9 dashboard", "--load-seconds"]
     drills = run([*drill_argv, "8", *results], **env)
     assert drills.returncode == 0, drills.stdout[-3000:] + drills.stderr[-3000:]

@@ -79,9 +79,16 @@ class FakeChampion:
         self.last_error = last_error
         self.last_checked = datetime(2026, 1, 1, 12, tzinfo=UTC) if last_error else None
         self.wakes = 0
+        self.prepared: list[str] = []
+        self.can_prepare = True  # a loader with a directory the host's workers share
 
     def wake(self) -> None:
         self.wakes += 1
+
+    def prepare_ahead(self, version: str) -> bool:
+        if self.can_prepare:
+            self.prepared.append(version)
+        return self.can_prepare
 
     def start(self) -> None:
         pass

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from mlops_training import registry
 from model_api import champion, compiled, schema
+from tests.api.model_api import fakes
 from tests.ml import REPO, train_version, wine
 
 FEATURES = wine().drop(columns="cultivar")
@@ -235,8 +237,74 @@ def test_older_prepared_versions_and_dead_preparations_are_removed(tmp_path, win
     finally:
         loader.stop()
     left = sorted(path.name for path in tmp_path.iterdir() if path.is_dir())
-    # the new one and the newest older one of the model; another model's untouched
-    assert left == sorted([slot.name, older[0].name, other_model.name])
+    # the new one and the two newest older ones of the model; another model's untouched
+    assert left == sorted([slot.name, older[0].name, older[1].name, other_model.name])
+
+
+def test_a_version_prepared_ahead_is_only_loaded_when_the_alias_names_it(
+    tmp_path, wine_version
+) -> None:
+    """A version registered is prepared on the host before its promotion (webhook
+    model_version.created); the load that follows the alias prepares nothing."""
+    ahead, worker = champion.Loader(tmp_path), champion.Loader(tmp_path)
+
+    def prepared_twice(*args):
+        raise AssertionError("the version was prepared again when the alias named it")
+
+    worker._prepare = prepared_twice
+    version, run_id = wine_version.version, wine_version.run_id
+    try:
+        stages = ahead.prepare_ahead("compiled-wine", version, True, keep=None)
+        again = ahead.prepare_ahead("compiled-wine", version, True, keep=None)
+        served = worker.load("compiled-wine", "champion", version, run_id)
+    finally:
+        ahead.stop()
+        worker.stop()
+    assert {"download", "pyfunc", "convert", "check"} <= set(stages)
+    assert again is None  # the host has it: nothing done
+    # checked on its run's held-out sample: the run was looked up in the registry
+    assert served.serving_path_reason.endswith("records checked"), served.serving_path_reason
+
+
+def test_the_version_serving_is_kept_however_many_are_prepared_ahead(tmp_path) -> None:
+    fingerprint = champion._fingerprint(True)
+    serving, *newer = [tmp_path / f"wine@v{n}-{fingerprint}" for n in (1, 12, 13, 14)]
+    for age, path in enumerate(reversed([serving, *newer]), start=1):
+        path.mkdir()
+        os.utime(path, (time.time() - 100 * age, time.time() - 100 * age))
+    champion.Loader(tmp_path)._forget_older("wine", keep="1")
+    left = sorted(path.name for path in tmp_path.iterdir() if path.is_dir())
+    assert left == sorted(path.name for path in [serving, newer[1], newer[2]])
+
+
+class RecordingLoader:
+    """A loader whose preparations ahead are recorded."""
+
+    def __init__(self, shared_dir) -> None:
+        self.shared_dir = shared_dir
+        self.calls: list[tuple] = []
+        self.done = threading.Event()
+
+    def load(self, *args):
+        raise AssertionError("only prepared ahead, never loaded")
+
+    def prepare_ahead(self, *args) -> dict:
+        self.calls.append(args)
+        self.done.set()
+        return {"download": 0.1}
+
+
+def test_the_champion_prepares_ahead_in_the_background_keeping_what_it_serves(tmp_path) -> None:
+    loader = RecordingLoader(tmp_path)
+    followed = champion.Champion("wine", "champion", 60, loader=loader)
+    followed.current = fakes.loaded_model(version="3")
+    assert followed.prepare_ahead("4")
+    assert loader.done.wait(5)
+    assert loader.calls == [("wine", "4", True, "3")]
+    assert not followed.prepare_ahead("3")  # the version it serves
+    assert not champion.Champion("wine", "champion", 60).prepare_ahead("4")  # no loader
+    no_shared_dir = champion.Champion("wine", "champion", 60, loader=RecordingLoader(None))
+    assert not no_shared_dir.prepare_ahead("4")
 
 
 def test_the_imputers_are_left_out_of_a_copy_not_out_of_the_served_model() -> None:

@@ -1,5 +1,6 @@
-"""POST /webhooks/mlflow: deliveries signed as MLflow signs them wake the poller; others are
-refused, and nothing in them is trusted beyond "look now"."""
+"""POST /webhooks/mlflow: deliveries signed as MLflow signs them wake the poller, or have a
+version just registered prepared ahead; others are refused, and nothing in an alias event is
+trusted beyond "look now"."""
 
 from __future__ import annotations
 
@@ -42,6 +43,15 @@ def alias_event(name: str = "fake", alias: str = "champion", action: str = "crea
     }
 
 
+def version_event(name: str = "fake", version: str = "5", run_id: str | None = "r1") -> dict:
+    return {
+        "entity": "model_version",
+        "action": "created",
+        "timestamp": "2026-12-03T10:00:00+00:00",
+        "data": {"name": name, "version": version, "source": "models:/m-1", "run_id": run_id},
+    }
+
+
 @pytest.fixture
 def api():
     app = fakes.app(fakes.loaded_model(), webhook_secret=SECRET)
@@ -70,7 +80,39 @@ def test_other_events_are_accepted_and_ignored(api, payload) -> None:
     client, champion = api
     headers, body = delivery(payload)
     assert client.post("/webhooks/mlflow", content=body, headers=headers).status_code == 204
-    assert champion.wakes == 0
+    assert (champion.wakes, champion.prepared) == (0, [])
+
+
+def test_a_version_of_the_served_model_registered_is_prepared_ahead(api) -> None:
+    client, champion = api
+    headers, body = delivery(version_event())
+    assert client.post("/webhooks/mlflow", content=body, headers=headers).status_code == 204
+    assert (champion.wakes, champion.prepared) == (0, ["5"])
+    assert 'model_api_webhooks_total{result="prepared"}' in client.get("/metrics").text
+
+
+def test_without_a_shared_load_directory_a_new_version_is_left_to_its_promotion(api) -> None:
+    client, champion = api
+    champion.can_prepare = False
+    headers, body = delivery(version_event())
+    assert client.post("/webhooks/mlflow", content=body, headers=headers).status_code == 204
+    assert 'model_api_webhooks_total{result="ignored"}' in client.get("/metrics").text
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (version_event(), "5"),
+        (version_event(run_id=None), "5"),  # as MLflow 3's log_model registers a version
+        (version_event(name="another-model"), None),
+        (version_event(version="../5"), None),
+        (version_event(version=None), None),
+        ({**version_event(), "action": "deleted"}, None),
+        (alias_event(), None),
+    ],
+)
+def test_only_a_version_of_the_served_model_created_is_named(payload, expected) -> None:
+    assert webhooks.created_version(payload, "fake") == expected
 
 
 @pytest.mark.parametrize(

@@ -78,20 +78,24 @@ class Hook(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 http.server.HTTPServer(("127.0.0.1", 8799), Hook).serve_forever()
 """
-# Checks one delivery's signature the way the model API does (api/model_api/webhooks.py).
+# Checks each delivery's signature the way the model API does (api/model_api/webhooks.py);
+# prints their bodies as a JSON list.
 CHECK = r"""
 import base64, hashlib, hmac, json, sys, time
-hook = json.loads(open("/root/hook.jsonl").readline())
-h, body = hook["headers"], hook["body"]
-content = f"{h['X-MLflow-Delivery-Id']}.{h['X-MLflow-Timestamp']}.{body}".encode()
-digest = hmac.new(sys.argv[1].encode(), content, hashlib.sha256).digest()
-assert h["X-MLflow-Signature"] == "v1," + base64.b64encode(digest).decode(), h
-assert abs(time.time() - int(h["X-MLflow-Timestamp"])) < 300
-print(body)
+bodies = []
+for line in open("/root/hook.jsonl"):
+    hook = json.loads(line)
+    h, body = hook["headers"], hook["body"]
+    content = f"{h['X-MLflow-Delivery-Id']}.{h['X-MLflow-Timestamp']}.{body}".encode()
+    digest = hmac.new(sys.argv[1].encode(), content, hashlib.sha256).digest()
+    assert h["X-MLflow-Signature"] == "v1," + base64.b64encode(digest).decode(), h
+    assert abs(time.time() - int(h["X-MLflow-Timestamp"])) < 300
+    bodies.append(json.loads(body))
+print(json.dumps(bodies))
 """
 
 
-def test_an_alias_set_is_delivered_to_the_webhook_signed(host, api):
+def test_a_version_registered_and_an_alias_set_are_delivered_signed(host, api):
     code, body = api("/api/2.0/mlflow/webhooks")
     assert code == 200, body
     (hook,) = json.loads(body)["webhooks"]
@@ -114,14 +118,15 @@ def test_an_alias_set_is_delivered_to_the_webhook_signed(host, api):
         assert code == 200, body
         alias = {"name": "hooked", "alias": "champion", "version": "1"}
         assert api("/api/2.0/mlflow/registered-models/alias", "POST", alias)[0] == 200
-        for _ in range(50):
-            if host.file("/root/hook.jsonl").exists:
+        for _ in range(50):  # two deliveries: the version registered, the alias set
+            if host.run("cat /root/hook.jsonl").stdout.count("\n") == 2:
                 break
             time.sleep(0.2)
         check = host.run("python3 -c %s molecule-webhook-secret-0123456789-0123", CHECK)
         assert check.rc == 0, check.stderr
-        event = json.loads(check.stdout)
-        assert (event["entity"], event["action"]) == ("model_version_alias", "created")
-        assert event["data"] == alias
+        events = {(e["entity"], e["action"]): e["data"] for e in json.loads(check.stdout)}
+        assert events.keys() == {("model_version", "created"), ("model_version_alias", "created")}
+        assert events["model_version_alias", "created"] == alias
+        assert events["model_version", "created"]["version"] == "1"
     finally:
         host.run("kill %s", receiver)
