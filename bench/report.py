@@ -1,7 +1,8 @@
 """bench/results/*.json → the tables in bench/README.md (between its markers).
 
 Each part (serving, promotion, pipeline, provisioning, drills) is shown from the newest
-results file that has it, with that file's name, commit and machine.
+results file that has it, with that file's name, commit and machine; a drill or a
+provisioning run (cold, warm, idempotent) that file did not redo is kept from an older one.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def newest_by_part(results: Path = RESULTS) -> dict[str, tuple[str, dict]]:
                 continue
             if part == "drills" and part in found:  # a drill run may redo only some drills
                 data = _merge_drills(found[part][1], data)
+            if part == "provisioning":  # and a bench only some provisioning runs
+                data = _merge_provisioning(found.get(part), path.name, data)
             found[part] = (path.name, data)
     return found
 
@@ -38,6 +41,15 @@ def _merge_drills(older: dict, newer: dict) -> dict:
     kept = [drill for drill in older["drills"]["drills"] if drill["name"] not in redone]
     merged = {**newer["drills"], "drills": kept + newer["drills"]["drills"]}
     return {**newer, "drills": merged}
+
+
+def _merge_provisioning(older: tuple[str, dict] | None, name: str, newer: dict) -> dict:
+    """The newer file's provisioning runs, and the older files' runs it did not redo; each
+    run says the file it comes from."""
+    runs = {kind: {**run, "from": name} for kind, run in newer["provisioning"].items()}
+    if older is not None:
+        runs = {**older[1]["provisioning"], **runs}
+    return {**newer, "provisioning": runs}
 
 
 def _table(header: str, align: str, rows: list[str]) -> list[str]:
@@ -129,8 +141,8 @@ def pipeline_table(pipeline: dict) -> list[str]:
 def provisioning_table(provisioning: dict) -> list[str]:
     lines = [
         "| run | seconds | hosts (s) | playbooks (s) | changed "
-        "| longest roles (task seconds, summed over hosts) |",
-        "|---|---:|---:|---:|---:|---|",
+        "| longest roles (task seconds, summed over hosts) | results file |",
+        "|---|---:|---:|---:|---:|---|---|",
     ]
     for name in ("cold", "warm", "idempotent"):
         run = provisioning.get(name)
@@ -143,7 +155,8 @@ def provisioning_table(provisioning: dict) -> list[str]:
         )
         lines.append(
             f"| {name} | {run.get('total_s', playbook['seconds'])} | {run.get('hosts_s', 0)} "
-            f"| {playbook['seconds']} | {playbook['changed_total']} | {roles} |"
+            f"| {playbook['seconds']} | {playbook['changed_total']} | {roles} "
+            f"| {run.get('from', 'n/a')} |"
         )
     return lines
 

@@ -94,10 +94,26 @@ def test_provisioning_runs_are_shown_cold_warm_then_idempotent() -> None:
         }
     )
     assert lines[2:] == [
-        "| cold | 350.0 | 150.0 | 200.0 | 140 | common 90.5 |",
-        "| warm | 230.2 | 30.2 | 200.0 | 140 | common 90.5 |",
-        "| idempotent | 54.1 | 0 | 54.1 | 0 | common 89 |",
+        "| cold | 350.0 | 150.0 | 200.0 | 140 | common 90.5 | n/a |",
+        "| warm | 230.2 | 30.2 | 200.0 | 140 | common 90.5 | n/a |",
+        "| idempotent | 54.1 | 0 | 54.1 | 0 | common 89 | n/a |",
     ]
+
+
+def test_a_provisioning_run_not_redone_is_kept_from_an_older_file(tmp_path) -> None:
+    run = {"seconds": 54.1, "changed_total": 0, "task_seconds_by_role": {"common": 89.0}}
+    cold = {"hosts_s": 150.0, "playbook": run, "total_s": 350.0}
+    write(tmp_path, "bench-20261201T000000Z.json", "a", provisioning={"cold": cold})
+    write(tmp_path, "bench-20261202T000000Z.json", "b", provisioning={"idempotent": run})
+    again = {**run, "seconds": 56.8}
+    write(tmp_path, "bench-20261203T000000Z.json", "c", provisioning={"idempotent": again})
+    name, data = report.newest_by_part(tmp_path)["provisioning"]
+    assert name == "bench-20261203T000000Z.json"
+    assert {kind: r["from"] for kind, r in data["provisioning"].items()} == {
+        "cold": "bench-20261201T000000Z.json",
+        "idempotent": "bench-20261203T000000Z.json",
+    }
+    assert data["provisioning"]["idempotent"]["seconds"] == 56.8
 
 
 def test_a_readme_without_markers_is_refused(tmp_path) -> None:
