@@ -319,10 +319,21 @@ class Loader:
             with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
                 prepared = self._prepare(name, version, run_id, fast_path, tmp)
                 return self._finish(name, alias, version, run_id, prepared, started)
-        with self._held(name, version, run_id, fast_path, keep=version) as (slot, prepared, made):
-            if made:
-                return self._finish(name, alias, version, run_id, prepared, started)
-            return self._reuse(slot, name, alias, version, run_id, prepared, started)
+        slot, lock = self._slot(name, version, fast_path)
+        # Readers share the lock, so that workers load a prepared version at once; preparing
+        # it, and removing it (_forget_older), take it alone.
+        with _locked(lock, shared=True):
+            prepared = Prepared.read(slot)
+            if prepared is not None:
+                return self._reuse(slot, name, alias, version, run_id, prepared, started)
+        with _locked(lock):
+            prepared = Prepared.read(slot)  # another worker may have prepared it meanwhile
+            if prepared is not None:
+                return self._reuse(slot, name, alias, version, run_id, prepared, started)
+            prepared = self._prepare_into(slot, name, version, run_id, fast_path)
+            self._warmed = True
+            self._forget_older(name, keep=version)
+            return self._finish(name, alias, version, run_id, prepared, started)
 
     def prepare_ahead(
         self, name: str, version: str, fast_path: bool, keep: str | None
@@ -330,30 +341,17 @@ class Loader:
         """Prepare a version into the shared directory without loading it (the alias does not
         name it yet; its run is looked up): the seconds of each stage, or None when the host
         had it already. The version `keep` (the one serving) is not pruned to make room."""
-        ahead = self._held(name, version, None, fast_path, keep, look_up_run=True)
-        with ahead as (_, prepared, made):
-            return prepared.stages if made else None
-
-    @contextmanager
-    def _held(self, name, version, run_id, fast_path, keep, look_up_run=False):
-        """(the slot, what it holds, whether this worker prepared it now), with the slot's lock
-        held: readers share it, so that workers load a prepared version at once; preparing
-        it, and removing it (_forget_older, which spares version `keep`), take it alone."""
         slot, lock = self._slot(name, version, fast_path)
         with _locked(lock, shared=True):
-            prepared = Prepared.read(slot)
-            if prepared is not None:
-                yield slot, prepared, False
-                return
+            if Prepared.read(slot) is not None:
+                return None
         with _locked(lock):
-            prepared = Prepared.read(slot)  # another worker may have prepared it meanwhile
-            if prepared is not None:
-                yield slot, prepared, False
-                return
-            prepared = self._prepare_into(slot, name, version, run_id, fast_path, look_up_run)
+            if Prepared.read(slot) is not None:
+                return None
+            prepared = self._prepare_into(slot, name, version, None, fast_path, look_up_run=True)
             self._warmed = True
             self._forget_older(name, keep=keep)
-            yield slot, prepared, True
+        return prepared.stages
 
     def _slot(self, name: str, version: str, fast_path: bool) -> tuple[Path, Path]:
         """Where the host keeps a version prepared, and the lock file that guards it."""
