@@ -15,6 +15,7 @@ moved back, the version registered for the bench deleted.
 
 from __future__ import annotations
 
+import re
 import time
 
 from bench.hosts import OnHost
@@ -102,15 +103,23 @@ def promote_under_load(
         # answers); the app host is a container of this machine: the same clock
         moved, started = time.time(), time.monotonic()
         platform.registry.set_registered_model_alias(MODEL, "champion", version)
+        # how long MLflow took to answer it: the alias moved at some point of that time
+        move_call = time.monotonic() - started
         left = seconds - (started - load_started)  # while the load lasts
         first, every, workers = switch_time(platform, version, started, left + LATE_SECONDS)
     journal = app.sh(f"journalctl -u model-api -o short-unix --no-pager --since @{int(since)}")
+    logged = what_the_api_logged(journal, moved, version)
     return {
-        **what_the_api_logged(journal, moved, version),
+        **logged,
+        # as the workers logged it; None when the journal does not show every worker's swap
+        "every_worker_swapped_s": (
+            logged["swapped_s"][-1] if len(logged["swapped_s"]) == workers else None
+        ),
         "to_version": version,
         "case": case,
         "webhook": "active" if webhook else "disabled",
         "woken_by_webhook": platform.webhook_wakes() > wakes,
+        "move_call_s": round(move_call, 2),
         "first_worker_s": round(first, 2),
         "every_worker_s": round(every, 2),
         "under_load_throughout": every <= left,  # else the load ended before the move did
@@ -124,15 +133,19 @@ def what_the_api_logged(journal: str, moved: float, version: str) -> dict:
     when MLflow's webhook delivery of the move reached the API, when the registration of
     `version` did and when the host had it prepared ahead (negative: before the move), and
     each worker's load of `version` by stage, as it logged them: what a slow move spent its
-    time on."""
+    time on; and when each worker swapped to it (`swapped_s`, by worker: its requests get
+    `version` from then on, while the bench's look at /metrics waits behind the load)."""
     found: dict = {"first_woken_s": None, "registered_s": None, "prepared_s": None}
-    loads = []
+    loads, swapped = [], {}
     for line in journal.splitlines():
         stamp, _, rest = line.partition(" ")
         try:
             at = round(float(stamp) - moved, 2)
         except ValueError:
             continue  # journalctl's "-- No entries --" and the like
+        worker = _WORKER.search(rest)
+        if f"serving {MODEL} v{version} (was" in rest and at >= 0 and worker:
+            swapped.setdefault(worker.group(1), at)
         if "webhook delivery:" in rest and "moved" in rest:
             if at >= 0 and found["first_woken_s"] is None:
                 found["first_woken_s"] = at
@@ -143,7 +156,10 @@ def what_the_api_logged(journal: str, moved: float, version: str) -> dict:
             loads.append(f"{at:+.2f} s v{version} ahead: " + rest.split(" ahead: ", 1)[1])
         elif f"loaded {MODEL} v{version}:" in rest and at >= 0:
             loads.append(f"{at:+.2f} s " + rest.split(f"loaded {MODEL} ", 1)[1])
-    return {**found, "loads": loads}
+    return {**found, "loads": loads, "swapped_s": sorted(swapped.values())}
+
+
+_WORKER = re.compile(r"\[(\d+)\]: ")
 
 
 def forget_prepared(app: OnHost, version: str) -> None:
@@ -207,7 +223,8 @@ def measure(
         print(
             f"promotion: → v{move['to_version']} ({move['case']}, webhook {move['webhook']}): "
             f"woken {move['first_woken_s']} s, first worker "
-            f"{move['first_worker_s']} s, every worker {move['every_worker_s']} s, failed "
+            f"{move['first_worker_s']} s, every worker {move['every_worker_s']} s (swapped "
+            f"{move['every_worker_swapped_s']} s, says the API), failed "
             f"{move['load']['failed']} of {move['load']['requests']}"
         )
     return {

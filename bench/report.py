@@ -111,13 +111,15 @@ def _or_none(figures: dict, key: str) -> str:
 def promotion_table(promotion: dict) -> list[str]:
     return _table(
         "| alias moved to | case | MLflow's webhook | registered (s) | prepared (s) "
-        "| API woken (s) | first worker serves it (s) | every worker (s) | workers "
+        "| MLflow answered the move (s) | API woken (s) | every worker swapped, per its log (s) "
+        "| first worker serves it (s) | every worker (s) | workers "
         "| requests during the move | failed |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         [
             f"| v{move['to_version']} | {move.get('case', 'n/a')} | {move.get('webhook', 'none')} "
             f"| {_or_none(move, 'registered_s')} | {_or_none(move, 'prepared_s')} "
-            f"| {_or_none(move, 'first_woken_s')} "
+            f"| {_or_none(move, 'move_call_s')} | {_or_none(move, 'first_woken_s')} "
+            f"| {_or_none(move, 'every_worker_swapped_s')} "
             f"| {move['first_worker_s']} | {move['every_worker_s']}"
             f"{' (after the load)' if move.get('under_load_throughout') is False else ''} | "
             f"{move['workers']} | {move['load']['requests']} | {move['load']['failed']} |"

@@ -10,7 +10,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from local import podman, wheelhouse
-from local.config import IMAGE_LABEL, REPLICA_LABEL, SPEC_LABEL, SSH_USER, Host, Replica
+from local.config import (
+    DEFAULT_CPU_SHARES,
+    IMAGE_LABEL,
+    REPLICA_LABEL,
+    SPEC_LABEL,
+    SSH_USER,
+    Host,
+    Replica,
+)
 
 BOOT_TIMEOUT = 90.0
 
@@ -116,6 +124,8 @@ def _run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
         "--label",
         f"{IMAGE_LABEL}={fingerprint}",
     ]
+    if host.cpu_shares != DEFAULT_CPU_SHARES:
+        args += ["--cpu-shares", str(host.cpu_shares)]
     for other in replica.hosts:
         if other is not host:
             args += ["--add-host", f"{other.name}:{replica.ip(other)}"]

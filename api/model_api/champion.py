@@ -4,8 +4,12 @@ Loads run in a process of their own (Loader) where the service runs them, so tha
 the serving process stays with its requests.
 
 A background thread looks at the alias every poll interval, and at once when woken: an MLflow
-webhook (model_api.webhooks) touches the wake file, which every worker's thread watches every
-WAKE_CHECK_SECONDS. When the alias points to a new version,
+webhook (model_api.webhooks) rewrites the wake file, which every worker's thread watches every
+WAKE_CHECK_SECONDS. When the delivery named the version the alias moved to and the host has it
+prepared, each worker hands it over at once, then confirms with the registry: the lookup, which
+waits on MLflow (up to 5.8 s under load), comes after the swap instead of before it, and
+corrects a delivery older than the alias (MLflow sends them from a thread pool, in any order).
+When the alias points to a new version,
 that version is loaded next to the one serving and then swapped in with one reference
 assignment: requests hold the LoadedModel they started with, so none fails or waits. When a
 load fails, the old model keeps serving; the error is logged, counted and shown by /ready and
@@ -155,18 +159,21 @@ def _loaded(
 @dataclass(frozen=True)
 class Prepared:
     """What the loader process hands back: where the model's files are, the ONNX model it
-    proved equal to pyfunc (or None), why that path, and the seconds of each stage."""
+    proved equal to pyfunc (or None), why that path, the seconds of each stage, and the run
+    the version came from."""
 
     model_dir: str
     onnx: bytes | None
     reason: str
     stages: dict
+    run_id: str | None = None
 
     def save(self, slot: Path) -> None:
         """Into `slot` (a directory the model was downloaded under), for the host's other
-        workers: the model's directory relative to it, the reason and the ONNX bytes."""
+        workers: the model's directory relative to it, the reason, the run and the ONNX bytes."""
         (slot / ONNX_FILE).write_bytes(self.onnx or b"")
-        record = {"model_dir": str(Path(self.model_dir).relative_to(slot)), "reason": self.reason}
+        model_dir = str(Path(self.model_dir).relative_to(slot))
+        record = {"model_dir": model_dir, "reason": self.reason, "run_id": self.run_id}
         (slot / PREPARED_FILE).write_text(json.dumps(record))
 
     @classmethod
@@ -177,7 +184,8 @@ class Prepared:
             onnx = (slot / ONNX_FILE).read_bytes()
         except FileNotFoundError:
             return None
-        return cls(str(slot / record["model_dir"]), onnx or None, record["reason"], {})
+        model_dir = str(slot / record["model_dir"])
+        return cls(model_dir, onnx or None, record["reason"], {}, record.get("run_id"))
 
 
 PREPARED_FILE = "prepared.json"
@@ -202,7 +210,7 @@ def prepare(
     if look_up_run:
         run_id = MlflowClient().get_model_version(name, version).run_id
     model_dir, _, fast, reason, stages = _prepare(name, version, run_id, fast_path, tmp)
-    return Prepared(model_dir, fast.onnx if fast else None, reason, stages)
+    return Prepared(model_dir, fast.onnx if fast else None, reason, stages, run_id)
 
 
 def _warm_with(model_dir: str) -> None:
@@ -318,22 +326,36 @@ class Loader:
         if self.shared_dir is None:
             with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
                 prepared = self._prepare(name, version, run_id, fast_path, tmp)
-                return self._finish(name, alias, version, run_id, prepared, started)
+                return self._finish(name, alias, version, prepared, started)
+        loaded = self.load_prepared(name, alias, version, fast_path)
+        if loaded is not None:
+            return loaded
+        slot, lock = self._slot(name, version, fast_path)
+        with _locked(lock):
+            prepared = Prepared.read(slot)  # another worker may have prepared it meanwhile
+            if prepared is not None:
+                return self._reuse(slot, name, alias, version, prepared, started)
+            prepared = self._prepare_into(slot, name, version, run_id, fast_path)
+            self._warmed = True
+            self._forget_older(name, keep=version)
+            return self._finish(name, alias, version, prepared, started)
+
+    def load_prepared(
+        self, name: str, alias: str, version: str, fast_path: bool = True
+    ) -> LoadedModel | None:
+        """The version loaded from what the host prepared of it; None when it has not (or
+        has no directory shared by its workers). A preparation under way is waited for."""
+        if self.shared_dir is None:
+            return None
+        started = time.monotonic()
         slot, lock = self._slot(name, version, fast_path)
         # Readers share the lock, so that workers load a prepared version at once; preparing
         # it, and removing it (_forget_older), take it alone.
         with _locked(lock, shared=True):
             prepared = Prepared.read(slot)
-            if prepared is not None:
-                return self._reuse(slot, name, alias, version, run_id, prepared, started)
-        with _locked(lock):
-            prepared = Prepared.read(slot)  # another worker may have prepared it meanwhile
-            if prepared is not None:
-                return self._reuse(slot, name, alias, version, run_id, prepared, started)
-            prepared = self._prepare_into(slot, name, version, run_id, fast_path)
-            self._warmed = True
-            self._forget_older(name, keep=version)
-            return self._finish(name, alias, version, run_id, prepared, started)
+            if prepared is None:
+                return None
+            return self._reuse(slot, name, alias, version, prepared, started)
 
     def prepare_ahead(
         self, name: str, version: str, fast_path: bool, keep: str | None
@@ -359,12 +381,12 @@ class Loader:
         slot = self.shared_dir / f"{quote(name, safe='')}@v{version}-{_fingerprint(fast_path)}"
         return slot, self.shared_dir / f"{slot.name}.lock"
 
-    def _reuse(self, slot, name, alias, version, run_id, prepared: Prepared, started: float):
+    def _reuse(self, slot, name, alias, version, prepared: Prepared, started: float):
         """Load what another worker prepared (the caller holds the slot's lock)."""
         os.utime(slot)  # the newest again: kept by _forget_older
         waited = {"waited for the host's copy": time.monotonic() - started}
         prepared = replace(prepared, stages=waited)
-        loaded = self._finish(name, alias, version, run_id, prepared, started)
+        loaded = self._finish(name, alias, version, prepared, started)
         if not self._warmed:  # after the hand-over, which it would otherwise compete with
             self._executor().submit(_warm_with, prepared.model_dir)
             self._warmed = True
@@ -415,14 +437,23 @@ class Loader:
             shutil.rmtree(path, ignore_errors=True)
 
     @staticmethod
-    def _finish(name, alias, version, run_id, prepared: Prepared, started: float) -> LoadedModel:
+    def _finish(name, alias, version, prepared: Prepared, started: float) -> LoadedModel:
         finishing = time.monotonic()
         model = mlflow.pyfunc.load_model(prepared.model_dir)
         columns = schema.columns_of(model.metadata.signature)
         fast = compiled.from_onnx(prepared.onnx, columns) if prepared.onnx else None
         stages = {**prepared.stages, "handed over": time.monotonic() - finishing}
         return _loaded(
-            name, alias, version, run_id, model, columns, fast, prepared.reason, stages, started
+            name,
+            alias,
+            version,
+            prepared.run_id,
+            model,
+            columns,
+            fast,
+            prepared.reason,
+            stages,
+            started,
         )
 
     def stop(self) -> None:
@@ -478,13 +509,18 @@ class Champion:
         self._on_change = on_change or (lambda event, model: None)
         self._stop = threading.Event()
         self._woken = threading.Event()
+        self._moved_to: str | None = None  # what the last wake in this worker said
         self._wake_seen = self._wake_mark()
         # Set once the first look at the alias is over (whatever it found): see first_look.
         self._looked = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def poll(self) -> bool:
-        """Look at the alias once; load and swap when it moved. True when a swap happened."""
+    def poll(self, moved_to: str | None = None) -> bool:
+        """Look at the alias once; load and swap when it moved. True when a swap happened.
+        `moved_to`, the version a webhook delivery says the alias moved to, is handed over
+        before the lookup when the host has it prepared; the lookup then confirms or
+        corrects it."""
+        handed_over = moved_to is not None and self._hand_over(moved_to)
         try:
             version = MlflowClient().get_model_version_by_alias(self.name, self.alias)
         except MlflowException as error:
@@ -500,28 +536,59 @@ class Champion:
         finally:
             self.last_checked = datetime.now(UTC)
         version_id, run_id = str(version.version), version.run_id
-        if self.current is not None and self.current.version == version_id:
+        current = self.current
+        if current is not None and current.version == version_id:
+            if handed_over:
+                log.info("the registry confirms %s@%s is v%s", self.name, self.alias, version_id)
             self.last_error = None
-            return False
+            return handed_over
+        if handed_over:
+            log.warning(
+                "%s@%s is v%s, not v%s as a delivery said: loading v%s",
+                self.name,
+                self.alias,
+                version_id,
+                moved_to,
+                version_id,
+            )
         try:
             loaded = self._load(self.name, self.alias, version_id, run_id, self.fast_path)
         except Exception as error:
             self._failed(f"loading {self.name} v{version_id} failed: {error}")
             self._on_change("load_failed", None)
             return False
+        self._swap(loaded, "the registry names it")
+        return True
+
+    def _hand_over(self, version: str) -> bool:
+        """Serve `version` at once if the host has it prepared: True when swapped."""
+        current = self.current
+        if self.loader is None or (current is not None and current.version == version):
+            return False
+        try:
+            loaded = self.loader.load_prepared(self.name, self.alias, version, self.fast_path)
+        except Exception as error:  # the lookup that follows loads it the usual way
+            log.warning("handing over %s v%s failed: %s", self.name, version, error)
+            return False
+        if loaded is None:
+            return False
+        self._swap(loaded, "a signed delivery names it and the host had it prepared")
+        return True
+
+    def _swap(self, loaded: LoadedModel, why: str) -> None:
         previous = self.current
         self.current = loaded  # the swap: one reference assignment
         self.last_error = None
         log.info(
-            "serving %s v%s (was %s) through %s, loaded in %.2f s",
+            "serving %s v%s (was %s) through %s, loaded in %.2f s: %s",
             self.name,
-            version_id,
+            loaded.version,
             f"v{previous.version}" if previous else "nothing",
             loaded.serving_path,
             loaded.load_seconds,
+            why,
         )
         self._on_change("loaded", loaded)
-        return True
 
     def _untrained(self, error: MlflowException) -> str | None:
         """What to say when the alias cannot be resolved because nothing was trained yet, or
@@ -585,32 +652,53 @@ class Champion:
                 ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in stages.items()),
             )
 
-    def wake(self) -> None:
-        """Resolve the alias now, in every worker of the host."""
+    def wake(self, moved_to: str | None = None) -> None:
+        """Resolve the alias now, in every worker of the host; `moved_to` is the version a
+        delivery says it moved to (written into the wake file for the host's other workers,
+        whole: a new file renamed over the old)."""
+        self._moved_to = moved_to
         self._woken.set()
         if self.wake_file is not None:
-            self.wake_file.touch()
+            written = self.wake_file.with_name(f".{self.wake_file.name}.{os.getpid()}")
+            written.write_text(moved_to or "")
+            written.replace(self.wake_file)
 
-    def _wake_mark(self) -> int | None:
+    def _wake_mark(self) -> tuple[int, int] | None:
         try:
-            return self.wake_file.stat().st_mtime_ns if self.wake_file else None
+            found = self.wake_file.stat() if self.wake_file else None
         except OSError:
             return None
+        return (found.st_ino, found.st_mtime_ns) if found else None
 
-    def _sleep(self) -> None:
-        """Until the next poll: the poll interval, or less when woken."""
+    def _sleep(self) -> str | None:
+        """Until the next poll: the poll interval, or less when woken. The version a delivery
+        said the alias moved to, when woken by one that named it."""
         deadline = time.monotonic() + self.poll_interval
         while not self._stop.is_set():
             mark = self._wake_mark()
             if self._woken.is_set() or mark != self._wake_seen:
+                moved_to = self._moved_to if self._woken.is_set() else self._read_wake_file()
                 self._woken.clear()
                 self._wake_seen = mark
-                log.info("woken: resolving %s@%s now", self.name, self.alias)
-                return
+                log.info(
+                    "woken: resolving %s@%s now%s",
+                    self.name,
+                    self.alias,
+                    f" (moved to v{moved_to}, says the delivery)" if moved_to else "",
+                )
+                return moved_to
             left = deadline - time.monotonic()
             if left <= 0:
-                return
+                return None
             self._stop.wait(min(WAKE_CHECK_SECONDS, left))
+        return None
+
+    def _read_wake_file(self) -> str | None:
+        try:
+            moved_to = self.wake_file.read_text().strip()
+        except OSError:
+            return None
+        return moved_to if moved_to.isdigit() else None
 
     def _run(self) -> None:
         self.poll()
@@ -618,9 +706,9 @@ class Champion:
         if self.loader:  # its imports, once they no longer compete with the first load
             self.loader.start()
         while not self._stop.is_set():
-            self._sleep()
+            moved_to = self._sleep()
             if not self._stop.is_set():
-                self.poll()
+                self.poll(moved_to)
 
     def first_look(self, timeout: float) -> bool:
         """Wait until the first look at the alias is over (the version it named loaded, or

@@ -122,7 +122,8 @@ async def mlflow_webhook(
     request: Request, settings: AppSettings, champion: CurrentChampion
 ) -> Response:
     """MLflow's registry events, HMAC-signed: one about the served model's alias makes every
-    worker resolve the alias at once instead of at its next poll; a version of the served
+    worker serve the version it names at once when the host has it prepared, and resolve the
+    alias at once instead of at its next poll; a version of the served
     model just registered is prepared ahead, so that its promotion finds it ready."""
     if settings.webhook_secret is None:
         raise HTTPException(404, "webhooks are not configured (MODEL_API_WEBHOOK_SECRET)")
@@ -136,11 +137,15 @@ async def mlflow_webhook(
         raise HTTPException(refused.status, refused.reason) from None
     created = webhooks.created_version(payload, champion.name)
     if webhooks.concerns(payload, champion.name, champion.alias):
-        champion.wake()
+        moved_to = webhooks.moved_to(payload, champion.name, champion.alias)
+        champion.wake(moved_to)
         metrics.WEBHOOKS.labels("woke").inc()
         # when MLflow's delivery arrived (the pollers log when they get to it)
         log.info(
-            "webhook delivery: %s@%s moved, every worker resolves it", champion.name, champion.alias
+            "webhook delivery: %s@%s moved%s, every worker resolves it",
+            champion.name,
+            champion.alias,
+            f" to v{moved_to}" if moved_to else "",
         )
     elif created is not None and champion.prepare_ahead(created):
         metrics.WEBHOOKS.labels("prepared").inc()

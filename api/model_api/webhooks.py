@@ -6,9 +6,11 @@ webhook's secret, of "{X-MLflow-Delivery-Id}.{X-MLflow-Timestamp}.{body}", sent 
 timestamp within TOLERANCE_SECONDS of now, so a captured one cannot be replayed later.
 
 An event about the served alias wakes every worker of the host: the worker that received it
-touches the wake file, and each worker's poller looks at that file every WAKE_CHECK_SECONDS
-(model_api.champion) and then resolves the alias itself. Nothing in that event is trusted
-beyond "look now": a lost delivery changes nothing, and polling stays the fallback.
+writes the version the alias moved to into the wake file, and each worker's poller looks at
+that file every WAKE_CHECK_SECONDS (model_api.champion). A worker serves that version at once
+when the host has it prepared, and resolves the alias itself in any case: the registry has the
+last word, since deliveries leave MLflow from a thread pool and may arrive out of order. A lost
+delivery changes nothing, and polling stays the fallback.
 
 A version of the served model just registered is prepared ahead on the host (downloaded,
 converted and checked into the shared load directory), so that when the alias moves to it,
@@ -92,6 +94,19 @@ def concerns(payload: dict, model_name: str, alias: str) -> bool:
     return event is not None and event[0] in EVENTS and event[1].get("alias") == alias
 
 
+def moved_to(payload: dict, model_name: str, alias: str) -> str | None:
+    """The version the event says `model_name@alias` now names; None for any other event."""
+    event = _event(payload, model_name)
+    if event is None or event[0] != EVENTS[0] or event[1].get("alias") != alias:
+        return None
+    return _version(event[1])
+
+
+def _version(data: dict) -> str | None:
+    version = data.get("version")
+    return str(version) if str(version or "").isdigit() else None
+
+
 def created_version(payload: dict, model_name: str) -> str | None:
     """The version of `model_name` the event says was registered; None for any other event.
     (Its run is looked up in the registry: the event's run_id is empty for a version
@@ -99,5 +114,4 @@ def created_version(payload: dict, model_name: str) -> str | None:
     event = _event(payload, model_name)
     if event is None or event[0] != CREATED:
         return None
-    version = event[1].get("version")
-    return str(version) if str(version or "").isdigit() else None
+    return _version(event[1])

@@ -63,3 +63,15 @@ def test_only_the_database_host_runs_debian_13():
     assert image_name(12) == "localhost/mlops-debian:12"
     with pytest.raises(ValueError, match="Debian 11"):
         image_name(11)
+
+
+def test_the_app_host_weighs_less_on_contended_cores():
+    """Its traffic must not starve MLflow, PostgreSQL and S3, as separate instances on AWS."""
+    from local import hosts
+
+    replica = Replica(name="x")
+    shares = {}
+    for host in replica.hosts:
+        args = hosts.run_args(replica, host, "img1")
+        shares[host.name] = args[args.index("--cpu-shares") + 1] if "--cpu-shares" in args else None
+    assert shares == {name: None for name in shares} | {"app": "128"}

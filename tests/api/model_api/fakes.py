@@ -79,11 +79,13 @@ class FakeChampion:
         self.last_error = last_error
         self.last_checked = datetime(2026, 1, 1, 12, tzinfo=UTC) if last_error else None
         self.wakes = 0
+        self.moved_to: list[str | None] = []  # what each wake said
         self.prepared: list[str] = []
         self.can_prepare = True  # a loader with a directory the host's workers share
 
-    def wake(self) -> None:
+    def wake(self, moved_to: str | None = None) -> None:
         self.wakes += 1
+        self.moved_to.append(moved_to)
 
     def prepare_ahead(self, version: str) -> bool:
         if self.can_prepare:

@@ -254,9 +254,11 @@ def test_a_version_prepared_ahead_is_only_loaded_when_the_alias_names_it(
     worker._prepare = prepared_twice
     version, run_id = wine_version.version, wine_version.run_id
     try:
+        assert worker.load_prepared("compiled-wine", "champion", version) is None
         stages = ahead.prepare_ahead("compiled-wine", version, True, keep=None)
         again = ahead.prepare_ahead("compiled-wine", version, True, keep=None)
         served = worker.load("compiled-wine", "champion", version, run_id)
+        handed_over = worker.load_prepared("compiled-wine", "champion", version)
     finally:
         ahead.stop()
         worker.stop()
@@ -264,6 +266,9 @@ def test_a_version_prepared_ahead_is_only_loaded_when_the_alias_names_it(
     assert again is None  # the host has it: nothing done
     # checked on its run's held-out sample: the run was looked up in the registry
     assert served.serving_path_reason.endswith("records checked"), served.serving_path_reason
+    assert (served.run_id, handed_over.run_id) == (run_id, run_id)
+    assert handed_over.serving_path_reason == served.serving_path_reason
+    assert champion.Loader().load_prepared("compiled-wine", "champion", version) is None
 
 
 def test_the_version_serving_is_kept_however_many_are_prepared_ahead(tmp_path) -> None:

@@ -1,6 +1,5 @@
 """POST /webhooks/mlflow: deliveries signed as MLflow signs them wake the poller, or have a
-version just registered prepared ahead; others are refused, and nothing in an alias event is
-trusted beyond "look now"."""
+version just registered prepared ahead; others are refused."""
 
 from __future__ import annotations
 
@@ -58,13 +57,14 @@ def api():
     return TestClient(app), app.state.champion
 
 
-@pytest.mark.parametrize("action", ["created", "deleted"])
-def test_a_signed_alias_event_for_the_served_model_wakes_the_poller(api, action) -> None:
+@pytest.mark.parametrize(("action", "moved_to"), [("created", "4"), ("deleted", None)])
+def test_a_signed_alias_event_for_the_served_model_wakes_the_poller(api, action, moved_to) -> None:
+    """With the version the alias moved to, when the event names one."""
     client, champion = api
     headers, body = delivery(alias_event(action=action))
     response = client.post("/webhooks/mlflow", content=body, headers=headers)
     assert response.status_code == 204, response.text
-    assert champion.wakes == 1
+    assert (champion.wakes, champion.moved_to) == (1, [moved_to])
     assert 'model_api_webhooks_total{result="woke"}' in client.get("/metrics").text
 
 
@@ -116,6 +116,21 @@ def test_only_a_version_of_the_served_model_created_is_named(payload, expected) 
 
 
 @pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (alias_event(), "4"),
+        (alias_event(action="deleted"), None),
+        (alias_event(alias="challenger"), None),
+        (alias_event(name="another-model"), None),
+        ({**alias_event(), "data": {"name": "fake", "alias": "champion", "version": "x"}}, None),
+        (version_event(), None),
+    ],
+)
+def test_only_the_served_alias_created_names_a_version(payload, expected) -> None:
+    assert webhooks.moved_to(payload, "fake", "champion") == expected
+
+
+@pytest.mark.parametrize(
     ("tamper", "status", "message"),
     [
         (lambda h, b: (h, b.replace(b'"4"', b'"5"')), 401, "signature does not match"),
@@ -161,13 +176,12 @@ def test_a_wake_in_one_worker_makes_every_worker_poll_now(tmp_path) -> None:
     reached wakes the other, which was to wait a whole minute before polling again."""
     wake_file = tmp_path / "alias-moved"
     polled = threading.Event()
+    polls: list[str | None] = []
 
     class Counting(Champion):
-        polls = 0
-
-        def poll(self) -> bool:
-            self.polls += 1
-            if self.polls > 1:
+        def poll(self, moved_to: str | None = None) -> bool:
+            polls.append(moved_to)
+            if len(polls) > 1:
                 polled.set()
             return False
 
@@ -177,8 +191,9 @@ def test_a_wake_in_one_worker_makes_every_worker_poll_now(tmp_path) -> None:
     try:
         time.sleep(0.3)  # the sleeper has polled once and waits
         started = time.monotonic()
-        receiver.wake()
+        receiver.wake("7")
         assert polled.wait(5), "the other worker did not poll again"
         assert time.monotonic() - started < 1.0
+        assert polls == [None, "7"]  # with the version the delivery named
     finally:
         sleeper.stop()
