@@ -207,12 +207,21 @@ class ModelApiClient:
         """The JSON Schema of a record of the served model; None when no model is loaded."""
         return record_schema_of(self.openapi())
 
-    def predict(self, records: list[dict]) -> dict:
-        """Predictions for the records: model_name, model_version, predictions."""
+    def named_model(self, name: str) -> dict:
+        """Another registered model's champion, as /model describes the configured one, with
+        the JSON Schema of its record (`record_schema`); loaded by the API on first use."""
+        return request_json(
+            self._session, "The model API", "GET", f"{self.url}/models/{quote(name, safe='')}"
+        )
+
+    def predict(self, records: list[dict], model: str | None = None) -> dict:
+        """Predictions for the records (by the configured model, or the champion of the
+        registered model `model`): model_name, model_version, predictions."""
+        path = f"/models/{quote(model, safe='')}/predict" if model else "/predict"
         return request_json(
             self._session,
             "The model API",
             "POST",
-            f"{self.url}/predict",
+            f"{self.url}{path}",
             json={"records": records},
         )

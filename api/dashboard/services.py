@@ -130,5 +130,10 @@ def record_schema(model_name: str, version: str) -> dict | None:
     return model_api().record_schema()
 
 
-def predict(record: dict) -> dict:
-    return model_api().predict([record])
+@st.cache_data(ttl=10, show_spinner="Loading the model…")
+def named_model(name: str) -> dict:
+    return model_api().named_model(name)
+
+
+def predict(record: dict, model: str | None = None) -> dict:
+    return model_api().predict([record], model)

@@ -64,6 +64,8 @@ class LoadedModel:
     # The fast path when it is proven equal to pyfunc (model_api.compiled), else None.
     compiled: compiled.CompiledModel | None = field(default=None, repr=False)
     serving_path_reason: str = "the fast path is off (MODEL_API_FAST_PATH=false)"
+    # The model's files (pickled model, checked ONNX model): its size in a bounded cache.
+    size_bytes: int = 0
     # This worker's request batchers by serving path, made on first use (model_api.routes).
     batchers: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -78,6 +80,7 @@ class LoadedModel:
             "version": self.version,
             "run_id": self.run_id,
             "signature": self.signature,
+            "record_schema": schema.record_schema(self.columns),
             "loaded_at": self.loaded_at.isoformat(),
             "load_seconds": round(self.load_seconds, 3),
             "serving_path": self.serving_path,
@@ -92,9 +95,16 @@ def load(
     all in this process."""
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
-        _, model, fast, reason, stages = _prepare(name, version, run_id, fast_path, tmp)
+        model_dir, model, fast, reason, stages = _prepare(name, version, run_id, fast_path, tmp)
+        size = _size(model_dir) + (len(fast.onnx) if fast else 0)
     columns = schema.columns_of(model.metadata.signature)
-    return _loaded(name, alias, version, run_id, model, columns, fast, reason, stages, started)
+    loaded = _loaded(name, alias, version, run_id, model, columns, fast, reason, stages, started)
+    return replace(loaded, size_bytes=size)
+
+
+def _size(directory: str) -> int:
+    """The bytes of the files under `directory`."""
+    return sum(path.stat().st_size for path in Path(directory).rglob("*") if path.is_file())
 
 
 def _prepare(name: str, version: str, run_id: str | None, fast_path: bool, tmp: str):
@@ -375,6 +385,13 @@ class Loader:
             self._forget_older(name, keep=keep)
         return prepared.stages
 
+    def holds(self, name: str) -> bool:
+        """Whether the host has a version of model `name` prepared: one of its workers serves
+        it, or did lately."""
+        if self.shared_dir is None:
+            return False
+        return any(path.is_dir() for path in self.shared_dir.glob(f"{quote(name, safe='')}@v*"))
+
     def _slot(self, name: str, version: str, fast_path: bool) -> tuple[Path, Path]:
         """Where the host keeps a version prepared, and the lock file that guards it."""
         self.shared_dir.mkdir(parents=True, exist_ok=True)
@@ -443,7 +460,7 @@ class Loader:
         columns = schema.columns_of(model.metadata.signature)
         fast = compiled.from_onnx(prepared.onnx, columns) if prepared.onnx else None
         stages = {**prepared.stages, "handed over": time.monotonic() - finishing}
-        return _loaded(
+        loaded = _loaded(
             name,
             alias,
             version,
@@ -455,12 +472,16 @@ class Loader:
             stages,
             started,
         )
+        size = _size(prepared.model_dir) + len(prepared.onnx or b"")
+        return replace(loaded, size_bytes=size)
 
     def stop(self) -> None:
         """Stop the loader process and wait for it (a load under way is finished first): the
         worker exits after it, so a stop leaves no process behind."""
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        with self._pool_lock:
+            pool, self._pool = self._pool, None  # a load after this starts a new process
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _compile(model, columns, model_dir: str, holdout: list[dict], stages: dict):
@@ -505,6 +526,9 @@ class Champion:
         self._load = loader.load if loader else load
         self.current: LoadedModel | None = None
         self.last_error: str | None = None
+        # The last look found no version with the alias, or no such model: nothing to serve
+        # until one is trained (last_error says how), rather than a failure.
+        self.untrained = False
         self.last_checked: datetime | None = None
         self._on_change = on_change or (lambda event, model: None)
         self._stop = threading.Event()
@@ -525,16 +549,19 @@ class Champion:
             version = MlflowClient().get_model_version_by_alias(self.name, self.alias)
         except MlflowException as error:
             untrained = self._untrained(error)
+            self.untrained = untrained is not None
             if untrained:
                 self._failed(untrained, quiet=True)
             else:
                 self._failed(f"cannot resolve {self.name}@{self.alias}: {error}")
             return False
         except Exception as error:  # network, DNS, TLS: keep serving, try later
+            self.untrained = False
             self._failed(f"cannot reach MLflow to resolve {self.name}@{self.alias}: {error}")
             return False
         finally:
             self.last_checked = datetime.now(UTC)
+        self.untrained = False
         version_id, run_id = str(version.version), version.run_id
         current = self.current
         if current is not None and current.version == version_id:
@@ -659,9 +686,7 @@ class Champion:
         self._moved_to = moved_to
         self._woken.set()
         if self.wake_file is not None:
-            written = self.wake_file.with_name(f".{self.wake_file.name}.{os.getpid()}")
-            written.write_text(moved_to or "")
-            written.replace(self.wake_file)
+            write_wake_file(self.wake_file, moved_to)
 
     def _wake_mark(self) -> tuple[int, int] | None:
         try:
@@ -719,9 +744,17 @@ class Champion:
         self._thread = threading.Thread(target=self._run, name="champion-poller", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop following the alias (`wait`: for the poller to end, at most 5 s; else it ends
+        after what it is doing). The loader is its owner's to stop: it may serve others."""
         self._stop.set()
-        if self._thread is not None:
+        if wait and self._thread is not None:
             self._thread.join(timeout=5)
-        if self.loader:
-            self.loader.stop()
+
+
+def write_wake_file(path: Path, moved_to: str | None) -> None:
+    """Wake the host's workers that follow the model of `path`: the version the alias moved
+    to (or nothing), written whole (a new file renamed over the old)."""
+    written = path.with_name(f".{path.name}.{os.getpid()}")
+    written.write_text(moved_to or "")
+    written.replace(path)

@@ -13,6 +13,7 @@ from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import APIKeyHeader
 
 from model_api.champion import Champion, LoadedModel
+from model_api.served import NotServed, ServedModels
 from model_api.settings import Settings
 
 API_KEY_HEADER = "X-API-Key"
@@ -27,8 +28,13 @@ def get_champion(request: Request) -> Champion:
     return request.app.state.champion
 
 
+def get_served(request: Request) -> ServedModels:
+    return request.app.state.served
+
+
 AppSettings = Annotated[Settings, Depends(get_settings)]
 CurrentChampion = Annotated[Champion, Depends(get_champion)]
+Served = Annotated[ServedModels, Depends(get_served)]
 
 
 def require_api_key(
@@ -58,3 +64,22 @@ def served_model(champion: CurrentChampion) -> LoadedModel:
 
 
 ServedModel = Annotated[LoadedModel, Depends(served_model)]
+
+
+async def named_champion(name: str, served: Served) -> Champion:
+    """The champion of the registered model `name` (the path's), loaded on first use: 404
+    when there is no such model or no version has the alias yet, 503 when it cannot load."""
+    try:
+        return await served.get(name)
+    except NotServed as refused:
+        raise HTTPException(refused.status, refused.reason) from None
+
+
+NamedChampion = Annotated[Champion, Depends(named_champion)]
+
+
+def named_model(champion: NamedChampion) -> LoadedModel:
+    return served_model(champion)
+
+
+NamedModel = Annotated[LoadedModel, Depends(named_model)]

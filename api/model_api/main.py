@@ -1,4 +1,5 @@
-"""FastAPI application: /predict, /model, /health, /ready, /metrics, /webhooks/mlflow.
+"""FastAPI application: /predict, /model, /models/{name}/predict, /models/{name}, /health,
+/ready, /metrics, /webhooks/mlflow.
 
 Run: uvicorn --factory model_api.main:create_app --workers N (configuration: MODEL_API_*).
 The routes are in model_api.routes, what they depend on in model_api.dependencies.
@@ -10,6 +11,8 @@ import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -20,21 +23,38 @@ from fastapi.responses import JSONResponse
 from model_api import metrics, schema
 from model_api.champion import Champion, LoadedModel, Loader
 from model_api.routes import router
+from model_api.served import ServedModels
 from model_api.settings import Settings
 
 
-def create_app(settings: Settings | None = None, champion: Champion | None = None) -> FastAPI:
-    """The app serving `settings.model_name@model_alias`, followed by `champion`."""
+def create_app(
+    settings: Settings | None = None, champion: Champion | None = None, follow=None
+) -> FastAPI:
+    """The app serving `settings.model_name@model_alias`, followed by `champion`, and any
+    other registered model's champion on first use, followed by `follow(name, wake_file)`."""
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     settings = settings or Settings()
-    champion = champion or Champion(
-        settings.model_name,
-        settings.model_alias,
-        settings.poll_interval,
-        on_change=count_loads,
-        fast_path=settings.fast_path,
+    loader = Loader(settings.load_dir)  # one loader process per worker, for every model
+
+    def follow_model(name: str, wake_file: Path | None, default: bool = False) -> Champion:
+        return Champion(
+            name,
+            settings.model_alias,
+            settings.poll_interval,
+            on_change=partial(count_loads, default=default),
+            fast_path=settings.fast_path,
+            wake_file=wake_file,
+            loader=loader,
+        )
+
+    champion = champion or follow_model(settings.model_name, settings.wake_file, default=True)
+    served = ServedModels(
+        champion,
+        follow or follow_model,
+        max_models=settings.cache_max_models,
+        max_bytes=int(settings.cache_max_mb * 2**20),
+        first_load_wait=settings.startup_wait,
         wake_file=settings.wake_file,
-        loader=Loader(settings.load_dir),
     )
     app = FastAPI(
         title="Model API",
@@ -44,6 +64,8 @@ def create_app(settings: Settings | None = None, champion: Champion | None = Non
     )
     app.state.settings = settings
     app.state.champion = champion
+    app.state.served = served
+    app.state.loader = loader
     app.include_router(router)
     app.add_middleware(Observe)
     app.add_exception_handler(RequestValidationError, invalid_request)
@@ -63,12 +85,16 @@ async def follow_champion(app: FastAPI):
             "no model after %.0f s (MODEL_API_STARTUP_WAIT): taking requests meanwhile", wait
         )
     yield
-    app.state.champion.stop()
+    app.state.served.stop()
+    app.state.loader.stop()
 
 
-def count_loads(event: str, model: LoadedModel | None) -> None:
+def count_loads(event: str, model: LoadedModel | None, default: bool = True) -> None:
+    """A load's metrics; the version and serving path gauges are the configured model's."""
     if event == "loaded":
         metrics.MODEL_LOADS.labels("success").inc()
+        if not default:
+            return
         metrics.MODEL_VERSION.set(float(model.version))
         for path in ("onnx", "pyfunc"):
             metrics.SERVING_PATH.labels(path).set(1 if path == model.serving_path else 0)

@@ -43,11 +43,26 @@ MODEL_VERSION = Gauge(
 )
 WEBHOOKS = Counter(
     "model_api_webhooks_total",
-    "MLflow webhook deliveries: woke (the served alias moved), prepared (a version of the "
-    "served model registered, prepared ahead), ignored (another event), refused",
+    "MLflow webhook deliveries: woke (a model's alias moved: the workers following it look), "
+    "prepared (a version of a model served registered, prepared ahead), ignored (another "
+    "event), refused",
     ["result"],
 )
 MODEL_LOADS = Counter("model_api_model_loads_total", "Model loads by result", ["result"])
+CACHE_EVICTIONS = Counter(
+    "model_api_model_cache_evictions_total",
+    "Models dropped from a worker's cache of other registered models (least recently used)",
+)
+CACHED_MODELS = Gauge(
+    "model_api_model_cache_models",
+    "Other registered models each worker keeps loaded (/models/{name}/...)",
+    multiprocess_mode="liveall",
+)
+CACHED_BYTES = Gauge(
+    "model_api_model_cache_bytes",
+    "Size of the model files each worker's cache holds",
+    multiprocess_mode="liveall",
+)
 
 
 def exposition() -> tuple[bytes, str]:

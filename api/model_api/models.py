@@ -26,6 +26,7 @@ class ModelInfo(BaseModel):
     version: str
     run_id: str | None
     signature: dict
+    record_schema: dict = Field(description="JSON Schema of one record this model takes")
     loaded_at: str
     load_seconds: float
     serving_path: str = Field(description="onnx (the compiled fast path) or pyfunc")

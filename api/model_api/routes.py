@@ -1,4 +1,5 @@
-"""The model API's routes: /predict and /model (API key), /health, /ready, /metrics, and
+"""The model API's routes: /predict and /model for the configured model, /models/{name}/predict
+and /models/{name} for any registered model (API key), /health, /ready, /metrics, and
 /webhooks/mlflow (MLflow's signature instead of a key)."""
 
 from __future__ import annotations
@@ -11,12 +12,29 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from model_api import metrics, schema, webhooks
 from model_api.batching import Batcher
 from model_api.champion import LoadedModel
-from model_api.dependencies import AppSettings, CurrentChampion, ServedModel, require_api_key
+from model_api.dependencies import (
+    AppSettings,
+    CurrentChampion,
+    NamedChampion,
+    NamedModel,
+    Served,
+    ServedModel,
+    require_api_key,
+)
 from model_api.models import Health, ModelInfo, PredictRequest, PredictResponse, Readiness
 from model_api.settings import Settings
 
 NO_MODEL = {503: {"description": "No model loaded yet"}}
 BAD_KEY = {401: {"description": "Missing or invalid API key"}}
+PREDICT_ERRORS = {
+    400: {"description": "A body that cannot be read (not UTF-8 JSON)"},
+    413: {"description": "More records than MODEL_API_MAX_BATCH_SIZE"},
+    422: {"description": "Records that do not match the model's signature"},
+}
+NOT_SERVED = {
+    404: {"description": "No such registered model, or no version of it has the alias yet"},
+    503: {"description": "The model's champion could not be loaded (yet)"},
+}
 
 router = APIRouter()
 
@@ -24,18 +42,28 @@ router = APIRouter()
 @router.post(
     "/predict",
     dependencies=[Depends(require_api_key)],
-    responses={
-        **BAD_KEY,
-        400: {"description": "A body that cannot be read (not UTF-8 JSON)"},
-        413: {"description": "More records than MODEL_API_MAX_BATCH_SIZE"},
-        422: {"description": "Records that do not match the model's signature"},
-        **NO_MODEL,
-    },
+    responses={**BAD_KEY, **PREDICT_ERRORS, **NO_MODEL},
 )
 async def predict(
     body: PredictRequest, model: ServedModel, settings: AppSettings
 ) -> PredictResponse:
     """Predict one or many records, each checked against the served model's signature."""
+    return await _predict(body, model, settings)
+
+
+@router.post(
+    "/models/{name}/predict",
+    dependencies=[Depends(require_api_key)],
+    responses={**BAD_KEY, **PREDICT_ERRORS, **NOT_SERVED},
+)
+async def predict_with(
+    body: PredictRequest, model: NamedModel, settings: AppSettings
+) -> PredictResponse:
+    """Predict with the champion of any registered model, loaded on its first request."""
+    return await _predict(body, model, settings)
+
+
+async def _predict(body: PredictRequest, model: LoadedModel, settings: Settings) -> PredictResponse:
     if len(body.records) > settings.max_batch_size:
         raise HTTPException(
             413, f"{len(body.records)} records; at most {settings.max_batch_size} per request"
@@ -83,6 +111,16 @@ async def model_info(model: ServedModel, champion: CurrentChampion) -> ModelInfo
     return ModelInfo(**model.describe(), last_load_error=champion.last_error)
 
 
+@router.get(
+    "/models/{name}",
+    dependencies=[Depends(require_api_key)],
+    responses={**BAD_KEY, **NOT_SERVED},
+)
+async def named_model_info(model: NamedModel, champion: NamedChampion) -> ModelInfo:
+    """The champion of any registered model, loaded on first use: version, run, signature."""
+    return ModelInfo(**model.describe(), last_load_error=champion.last_error)
+
+
 @router.get("/health")
 async def health() -> Health:
     """Liveness: the process answers."""
@@ -118,9 +156,7 @@ WEBHOOK_MAX_BYTES = 64 * 1024
         413: {"description": "A body larger than a registry event can be"},
     },
 )
-async def mlflow_webhook(
-    request: Request, settings: AppSettings, champion: CurrentChampion
-) -> Response:
+async def mlflow_webhook(request: Request, settings: AppSettings, served: Served) -> Response:
     """MLflow's registry events, HMAC-signed: one about the served model's alias makes every
     worker serve the version it names at once when the host has it prepared, and resolve the
     alias at once instead of at its next poll; a version of the served
@@ -135,21 +171,22 @@ async def mlflow_webhook(
     except webhooks.Refused as refused:
         metrics.WEBHOOKS.labels("refused").inc()
         raise HTTPException(refused.status, refused.reason) from None
-    created = webhooks.created_version(payload, champion.name)
-    if webhooks.concerns(payload, champion.name, champion.alias):
-        moved_to = webhooks.moved_to(payload, champion.name, champion.alias)
-        champion.wake(moved_to)
+    name, alias = webhooks.model_of(payload), settings.model_alias
+    created = webhooks.created_version(payload, name) if name else None
+    if name and webhooks.concerns(payload, name, alias):
+        moved_to = webhooks.moved_to(payload, name, alias)
+        served.wake(name, moved_to)
         metrics.WEBHOOKS.labels("woke").inc()
         # when MLflow's delivery arrived (the pollers log when they get to it)
         log.info(
             "webhook delivery: %s@%s moved%s, every worker resolves it",
-            champion.name,
-            champion.alias,
+            name,
+            alias,
             f" to v{moved_to}" if moved_to else "",
         )
-    elif created is not None and champion.prepare_ahead(created):
+    elif created is not None and served.prepare_ahead(name, created):
         metrics.WEBHOOKS.labels("prepared").inc()
-        log.info("webhook delivery: %s v%s registered, preparing it ahead", champion.name, created)
+        log.info("webhook delivery: %s v%s registered, preparing it ahead", name, created)
     else:
         metrics.WEBHOOKS.labels("ignored").inc()
     return Response(status_code=204)

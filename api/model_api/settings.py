@@ -22,7 +22,14 @@ class Settings(BaseSettings):
     # version it names, before it takes requests: a worker started beside others (uvicorn
     # replaces one that died or hung) leaves the traffic to them until it can serve, instead
     # of answering 503. Bounded, so that an API whose MLflow is down still starts and says so.
+    # Also how long a request naming another model (/models/{name}/...) waits for its first
+    # load before it is answered 503.
     startup_wait: float = Field(60.0, ge=0)
+    # Other registered models served on first use (/models/{name}/...) and kept warm in each
+    # worker: at most this many, and this many MiB of model files together; the least
+    # recently used one is dropped first (model_api_model_cache_evictions_total).
+    cache_max_models: int = Field(4, ge=1)
+    cache_max_mb: float = Field(512.0, gt=0)
     # Serve through ONNX Runtime where it is proven to predict what pyfunc does
     # (model_api.compiled); false: always pyfunc.
     fast_path: bool = True

@@ -80,6 +80,13 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float | No
     return payload
 
 
+def model_of(payload: dict) -> str | None:
+    """The registered model the event is about, if it names one."""
+    data = payload.get("data")
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
 def _event(payload: dict, model_name: str) -> tuple[str, dict] | None:
     """(entity.action, data) of an event about `model_name`, else None."""
     data = payload.get("data")

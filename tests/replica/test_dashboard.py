@@ -139,17 +139,21 @@ def test_a_bookmarked_page_opens_after_logging_in(page: Page, dashboard) -> None
     expect(page.get_by_role("heading", name="Models", level=1)).to_be_visible()
 
 
-def test_predict_answers_with_the_champion(page: Page, dashboard) -> None:
-    """The form follows the champion's signature: after the workload tests that is the
-    churn model trained on a user's CSV (tenure_months, plan, support_tickets)."""
+def test_predict_answers_with_the_model_picked(page: Page, dashboard) -> None:
+    """The form follows the picked model's signature: the configured wine-cultivar first,
+    then, after the workload tests, the churn model trained on a user's CSV under its own
+    name (tenure_months, plan, support_tickets), which the API serves by its name."""
     open_page(page, dashboard, "Predict")
+    expect(page.get_by_role("combobox", name="Model")).to_have_value("wine-cultivar")
     expect(
         page.get_by_text(re.compile(r"Model wine-cultivar @champion, version \d+"))
     ).to_be_visible()
+    expect(page.get_by_role("spinbutton", name="alcohol", exact=True)).not_to_have_value("")
+    page.get_by_role("combobox", name="Model").click()
+    page.get_by_role("option", name="churn", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Model churn @champion, version \d+"))).to_be_visible()
     expect(page.get_by_role("spinbutton", name="tenure_months", exact=True)).not_to_have_value("")
     page.get_by_role("button", name="Predict").click()
     result = page.get_by_test_id("stAlertContentSuccess")
-    expect(result).to_contain_text(
-        re.compile(r"Prediction: (yes|no) \(model wine-cultivar version \d+\)")
-    )
+    expect(result).to_contain_text(re.compile(r"Prediction: (yes|no) \(model churn version \d+\)"))
     screenshot(page, "predict")

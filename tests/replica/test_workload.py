@@ -8,8 +8,9 @@ The tests run in file order and build on each other, as a user's day would:
    back is found by polling, again without a failed request;
 3. a worse training registers a version that does not become champion;
 4. a CSV with bad data fails validation with its reasons, before any training;
-5. a CSV of another schema, uploaded by the user, trains and is promoted, and the API
-   validates requests against the new signature.
+5. a CSV of another schema with gaps, uploaded by the user, trains under its own model name
+   and is served at once by /models/{name}/predict, with its own signature, while /predict
+   keeps serving the demo's model: two models at once, no redeploy.
 """
 
 from __future__ import annotations
@@ -76,17 +77,17 @@ def train(airflow_api, **conf) -> dict:
     return run
 
 
-def version_of(registry, run: dict):
+def version_of(registry, run: dict, model: str = MODEL):
     """The model version the DAG run registered (tagged with its run id)."""
     found = registry.search_model_versions(
-        f"name = '{MODEL}' and tag.airflow_dag_run_id = '{run['dag_run_id']}'"
+        f"name = '{model}' and tag.airflow_dag_run_id = '{run['dag_run_id']}'"
     )
     assert len(found) == 1, found
     return found[0]
 
 
-def champion(registry) -> str:
-    return str(registry.get_model_version_by_alias(MODEL, "champion").version)
+def champion(registry, model: str = MODEL) -> str:
+    return str(registry.get_model_version_by_alias(model, "champion").version)
 
 
 def serving(model_api, version: str) -> None:
@@ -331,30 +332,40 @@ def test_user_csv_with_another_schema(airflow_api, registry, model_api, converge
     s3(converged, secrets).put_object(
         Bucket="mlops-data", Key="uploads/churn.csv", Body=buffer.getvalue()
     )
+    wine = champion(registry)
     run = train(
         airflow_api,
         dataset="s3://mlops-data/uploads/churn.csv",
         target="churned",
         promotion_metric="balanced_accuracy",
+        model_name="churn",
     )
-    version = version_of(registry, run)
-    assert champion(registry) == str(version.version), version.tags["promotion"]
-    assert "another schema" in version.tags["promotion"]
-    wait(lambda: serving(model_api, str(version.version)), timeout=60)
+    version = version_of(registry, run, "churn")
+    assert champion(registry, "churn") == str(version.version), version.tags["promotion"]
+    # served by its name on first use, the API untouched (no redeploy, no restart)
+    described = model_api.get("/models/churn")
+    assert described.status_code == 200, described.text
+    assert described.json()["version"] == str(version.version)
+    assert set(described.json()["record_schema"]["properties"]) == {
+        "tenure_months", "plan", "support_tickets"
+    }  # fmt: skip
     new = {"tenure_months": 3, "plan": "basic", "support_tickets": 4}
-    ok = model_api.post("/predict", json={"records": [new]})
+    ok = model_api.post("/models/churn/predict", json={"records": [new]})
     assert ok.status_code == 200, ok.text
     assert ok.json()["predictions"][0] in ("yes", "no")
     gaps = model_api.post(
-        "/predict", json={"records": [{**new, "plan": None}, {"tenure_months": 30}]}
+        "/models/churn/predict", json={"records": [{**new, "plan": None}, {"tenure_months": 30}]}
     )
     assert gaps.status_code == 200, gaps.text
-    required = model_api.post("/predict", json={"records": [{**new, "tenure_months": None}]})
+    required = model_api.post(
+        "/models/churn/predict", json={"records": [{**new, "tenure_months": None}]}
+    )
     assert required.status_code == 422
-    assert "tenure_months" in required.text
-    old = model_api.post("/predict", json={"records": records(1)})
-    assert old.status_code == 422
-    assert "'tenure_months' is required" in old.text
-    openapi = model_api.get("/openapi.json").json()
-    item = openapi["components"]["schemas"]["PredictRequest"]["properties"]["records"]["items"]
-    assert set(item["properties"]) == set(new)
+    assert f"'tenure_months' is required by churn v{version.version}" in required.text
+    # and the configured model is served as before, beside it
+    assert champion(registry) == wine
+    demo = model_api.post("/predict", json={"records": records(1)})
+    assert demo.status_code == 200, demo.text
+    assert demo.json()["model_name"] == MODEL
+    refused = model_api.post("/models/churn/predict", json={"records": records(1)})
+    assert refused.status_code == 422

@@ -144,6 +144,8 @@ CASES = [
     ("model_api", {"model_api_workers": 0}, "model_api_workers"),
     ("model_api", {"model_api_batch_max_rows": 0}, "model_api_batch_max_rows"),
     ("model_api", {"model_api_batch_max_wait_ms": 5000}, "model_api_batch_max_wait_ms"),
+    ("model_api", {"model_api_cache_max_models": 0}, "model_api_cache_max_models"),
+    ("model_api", {"model_api_cache_max_mb": 0}, "model_api_cache_max_mb"),
     ("model_api", {"model_api_source": str(REPO / "api" / "missing")}, "model_api_source"),
     ("dashboard", {"dashboard_password": "short"}, "dashboard_password"),
     ("dashboard", {"dashboard_airflow_url": ""}, "dashboard_airflow_url"),

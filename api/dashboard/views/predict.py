@@ -1,4 +1,5 @@
-"""Predict: a form built from the model API's JSON Schema of a record, sent to the model API."""
+"""Predict: pick a model (the model API's configured one, or any registered model with a
+champion), fill a form built from the model API's JSON Schema of its record, and send it."""
 
 from __future__ import annotations
 
@@ -14,21 +15,47 @@ FORM_COLUMNS = 3
 
 def render() -> None:
     st.title("Predict")
-    refresh_button(services.served_model, services.record_schema)
+    refresh_button(
+        services.served_model,
+        services.record_schema,
+        services.registered_models,
+        services.named_model,
+    )
     try:
-        model = services.served_model()
+        configured, unserved = services.served_model(), None
     except ServiceError as error:
-        show_model_api_error(error)
+        configured, unserved = None, error
+    choices = model_choices(configured)
+    if not choices:
+        show_model_api_error(unserved)
         return
+    name = st.selectbox(
+        "Model",
+        choices,
+        help="The model API's configured model first, then every registered model with a "
+        "champion: the API loads a model the first time it is asked for.",
+    )
+    if configured is not None and name == configured["name"]:
+        model, other = configured, None
+        try:
+            schema = services.record_schema(model["name"], model["version"])
+        except ServiceError as error:
+            show_error("the model API's description of a record", error)
+            return
+    else:
+        try:
+            model, other = services.named_model(name), name
+        except ServiceError as error:
+            if error.status in (404, 503):
+                st.warning(f"The model API cannot serve {name} now: {error.detail}")
+            else:
+                show_model_api_error(error)
+            return
+        schema = model.get("record_schema")
     st.markdown(
         f"Model **{model['name']}** @{model['alias']}, version **{model['version']}** "
         f"(run `{model.get('run_id')}`)"
     )
-    try:
-        schema = services.record_schema(model["name"], model["version"])
-    except ServiceError as error:
-        show_error("the model API's description of a record", error)
-        return
     if schema is None:
         st.info(
             "The model API does not describe a record yet: it has no model loaded. "
@@ -49,7 +76,18 @@ def render() -> None:
         st.caption("The form is prefilled with the first row of the model's input example.")
     values = prediction_form(fields, key=f"predict-{model['name']}-{model['version']}")
     if values is not None:
-        show_prediction(forms.prediction_record(fields, values))
+        show_prediction(forms.prediction_record(fields, values), other)
+
+
+def model_choices(configured: dict | None) -> list[str]:
+    """The configured model (when the API serves it), then the registered models with a
+    champion (none when the registry cannot be read: the configured model still works)."""
+    names = [configured["name"]] if configured else []
+    try:
+        champions = [model.name for model in services.registered_models() if model.champion]
+    except ServiceError:
+        champions = []
+    return names + [name for name in champions if name not in names]
 
 
 def prediction_form(fields: list[FormField], key: str) -> dict | None:
@@ -84,9 +122,10 @@ def field_input(column, field: FormField, key: str):
     return column.text_input(label, value=field.default, help=help_text, key=widget_key)
 
 
-def show_prediction(record: dict) -> None:
+def show_prediction(record: dict, model: str | None = None) -> None:
+    """The prediction of the configured model, or of the champion of registered `model`."""
     try:
-        answer = services.predict(record)
+        answer = services.predict(record, model)
     except ServiceError as error:
         if error.status == 422:
             problems = "\n".join(f"- {line}" for line in forms.validation_messages(error.detail))

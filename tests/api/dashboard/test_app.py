@@ -7,7 +7,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from dashboard import auth, services
+from dashboard import auth, services, tracking
 from tests.api.dashboard.test_forms import TRAIN_MODEL_PARAMS
 from tests.ml import REPO
 
@@ -369,3 +369,44 @@ def test_logging_out_goes_back_to_the_login_page(environment) -> None:
     app.run()
     assert [title.value for title in app.title] == ["MLOps platform"]
     assert "authenticated_user" not in app.session_state
+
+
+def test_predict_lets_the_user_pick_any_model_with_a_champion(fake_model_api, monkeypatch) -> None:
+    registry = [
+        tracking.RegisteredModel("churn", "", {"champion": "7"}, None),
+        tracking.RegisteredModel("draft", "", {}, None),  # no champion: not servable
+        tracking.RegisteredModel("wine-cultivar", "", {"champion": "4"}, None),
+    ]
+    monkeypatch.setattr(tracking, "registered_models", lambda client: registry)
+    churn = {"name": "churn", "alias": "champion", "version": "7", "run_id": "r7"}
+    churn["record_schema"] = {
+        "properties": {"tenure_months": {"type": "integer"}},
+        "required": ["tenure_months"],
+    }
+    answer = {"model_name": "churn", "model_version": "7", "predictions": ["yes"]}
+    fake_model_api.route("GET", "/models/churn", lambda request: (200, churn))
+    fake_model_api.route("POST", "/models/churn/predict", lambda request: (200, answer))
+    app = page("predict")
+    assert app.selectbox[0].options == ["wine-cultivar", "churn"]  # the configured one first
+    assert [field.label for field in app.number_input] == ["alcohol", "magnesium"]
+    app = app.selectbox[0].select("churn").run()
+    assert "Model **churn** @champion, version **7**" in texts(app)
+    assert [field.label for field in app.number_input] == ["tenure_months"]
+    app.number_input[0].set_value(12)
+    app = submit(app, "Predict")
+    assert app.success[0].value == "Prediction: **yes** (model churn version 7)"
+    [request] = fake_model_api.calls("POST", "/models/churn/predict")
+    assert request.body == {"records": [{"tenure_months": 12}]}
+    assert not fake_model_api.calls("POST", "/predict")
+
+
+def test_a_model_the_api_cannot_serve_says_why(fake_model_api, monkeypatch) -> None:
+    registry = [tracking.RegisteredModel("churn", "", {"champion": "7"}, None)]
+    monkeypatch.setattr(tracking, "registered_models", lambda client: registry)
+    detail = {"detail": "loading churn v7 failed: no space left on device"}
+    fake_model_api.route("GET", "/models/churn", lambda request: (503, detail))
+    app = page("predict").selectbox[0].select("churn").run()
+    assert not app.exception
+    assert app.warning[0].value == (
+        "The model API cannot serve churn now: loading churn v7 failed: no space left on device"
+    )

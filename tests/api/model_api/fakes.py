@@ -73,6 +73,8 @@ class FakeChampion:
 
     name = "fake"
     alias = "champion"
+    loader = None
+    untrained = False
 
     def __init__(self, current: LoadedModel | None = None, last_error: str | None = None):
         self.current = current
@@ -82,6 +84,7 @@ class FakeChampion:
         self.moved_to: list[str | None] = []  # what each wake said
         self.prepared: list[str] = []
         self.can_prepare = True  # a loader with a directory the host's workers share
+        self.stopped = False
 
     def wake(self, moved_to: str | None = None) -> None:
         self.wakes += 1
@@ -98,16 +101,24 @@ class FakeChampion:
     def first_look(self, timeout: float) -> bool:
         return True
 
-    def stop(self) -> None:
-        pass
+    def stop(self, wait: bool = True) -> None:
+        self.stopped = True
 
 
 def settings(**values) -> Settings:
     return Settings(model_name="fake", api_keys=[API_KEY], **values)
 
 
-def app(model: LoadedModel | None = None, last_error: str | None = None, **values):
-    return create_app(settings(**values), FakeChampion(model, last_error))
+def unregistered(name: str, wake_file=None) -> FakeChampion:
+    """Another model's champion, as when no model of that name is registered."""
+    champion = FakeChampion(None, f"no model named {name} is registered yet: train one")
+    champion.name, champion.untrained = name, True
+    return champion
+
+
+def app(model: LoadedModel | None = None, last_error: str | None = None, follow=None, **values):
+    """The app serving `model`; other models' champions made by `follow` (none registered)."""
+    return create_app(settings(**values), FakeChampion(model, last_error), follow or unregistered)
 
 
 def record(**changes) -> dict:

@@ -301,3 +301,42 @@ def test_unreachable_mlflow_is_reported_not_fatal(api_factory) -> None:
     assert "cannot resolve anything@champion" in error
     assert "Connection refused" in error
     assert server.client.get("/health").status_code == 200
+
+
+def test_two_models_at_once_and_the_cache_drops_the_least_recently_used(
+    api_factory, wine_api
+) -> None:
+    """Any registered model by its name, without a redeploy: with room for one other model,
+    a second evicts the first, and the next request for the first loads it again."""
+    gaps, _ = train_version("api-second", frame=with_gaps())
+    server = api_factory("not-configured-here", MODEL_API_CACHE_MAX_MODELS="1")
+    wine_record = records(1)
+    gaps_record = with_gaps().drop(columns="cultivar").dropna().head(1).to_dict(orient="records")
+
+    def predict(name: str, body: list[dict]) -> str:
+        response = server.client.post(f"/models/{name}/predict", json={"records": body})
+        assert response.status_code == 200, response.text
+        return response.json()["model_version"]
+
+    def metric(name: str) -> float:
+        lines = server.client.get("/metrics").text.splitlines()
+        return sum(float(line.split()[-1]) for line in lines if line.startswith(name))
+
+    wine_version = server.client.get("/models/api-wine").json()["version"]
+    assert predict("api-wine", wine_record) == wine_version
+    assert predict("api-second", gaps_record) == gaps.version  # api-wine evicted
+    assert predict("api-second", [{**gaps_record[0], "alcohol": None}]) == gaps.version
+    assert metric("model_api_model_cache_evictions_total") == 1
+    loads = metric('model_api_model_loads_total{result="success"}')
+    assert predict("api-wine", wine_record) == wine_version  # loaded again
+    assert metric('model_api_model_loads_total{result="success"}') == loads + 1
+    assert metric("model_api_model_cache_evictions_total") == 2
+    # its own signature: alcohol may be null (imputed), hue may not
+    refused = server.client.post(
+        "/models/api-second/predict", json={"records": [{**gaps_record[0], "hue": None}]}
+    )
+    assert refused.status_code == 422
+    assert f"'hue' is required by api-second v{gaps.version}" in refused.text
+    missing = server.client.get("/models/never-registered")
+    assert missing.status_code == 404
+    assert "no model named never-registered is registered yet" in missing.json()["detail"]

@@ -242,3 +242,45 @@ def test_metrics_count_requests_by_route_template(client) -> None:
     assert 'model_api_requests_total{method="POST",route="/predict",status="200"}' in text
     assert 'route="unmatched",status="404"' in text
     assert "model_api_predictions_total" in text
+
+
+def other_model(name: str, wake_file=None) -> fakes.FakeChampion:
+    """Another registered model's champion: `churn` v7 is served, no other name is registered."""
+    if name != "churn":
+        return fakes.unregistered(name)
+    champion = fakes.FakeChampion(fakes.loaded_model(version="7"))
+    champion.name = "churn"
+    return champion
+
+
+@pytest.fixture
+def models_client():
+    return TestClient(fakes.app(fakes.loaded_model(), follow=other_model), headers=KEY)
+
+
+def test_another_registered_model_is_predicted_and_described_by_its_name(models_client) -> None:
+    response = models_client.post("/models/churn/predict", json={"records": [record()]})
+    assert response.status_code == 200, response.text
+    assert response.json()["model_version"] == "7"
+    assert models_client.get("/models/churn").json()["version"] == "7"
+    assert models_client.post("/predict", json={"records": [record()]}).json()[
+        "model_version"
+    ] == "3"  # the configured model, as before  # fmt: skip
+
+
+def test_another_model_checks_its_own_signature_and_the_key(models_client) -> None:
+    response = models_client.post("/models/churn/predict", json={"records": [{"alcohol": 1}]})
+    assert response.status_code == 422
+    assert "is required by fake v7" in json.dumps(response.json())
+    keyless = TestClient(models_client.app)
+    assert keyless.post("/models/churn/predict", json={"records": [record()]}).status_code == 401
+    assert keyless.get("/models/churn").status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/models/nothing-here", "/models/nothing-here/predict"])
+def test_a_model_not_registered_is_a_404_saying_how_to_train_one(models_client, path) -> None:
+    response = models_client.request(
+        "POST" if path.endswith("predict") else "GET", path, json={"records": [record()]}
+    )
+    assert response.status_code == 404
+    assert "no model named nothing-here is registered yet" in response.json()["detail"]
