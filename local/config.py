@@ -51,7 +51,7 @@ def image_name(release: int) -> str:
 
 # On AWS the app host, which takes the API's traffic, is an instance of its own; here every
 # host shares the machine's cores. With equal weights, wrk saturating the app host made
-# MLflow answer a registry call in 0.2-3.8 s instead of 0.02-0.14 s (and once 12 s to move an
+# MLflow answer a registry call in up to 3.8 s instead of 0.02-0.14 s (and once 12 s to move an
 # alias): the control plane starved by the data plane, which separate instances never are.
 # So the app host weighs an eighth of the others: alone on the cores it still gets them all.
 APP_CPU_SHARES = 128
