@@ -96,10 +96,10 @@ def load(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="model-api-") as tmp:
         model_dir, model, fast, reason, stages = _prepare(name, version, run_id, fast_path, tmp)
-        size = _size(model_dir) + (len(fast.onnx) if fast else 0)
-    columns = schema.columns_of(model.metadata.signature)
-    loaded = _loaded(name, alias, version, run_id, model, columns, fast, reason, stages, started)
-    return replace(loaded, size_bytes=size)
+        columns = schema.columns_of(model.metadata.signature)
+        return _loaded(
+            name, alias, version, run_id, model_dir, model, columns, fast, reason, stages, started
+        )
 
 
 def _size(directory: str) -> int:
@@ -143,8 +143,9 @@ def _holdout(run_id: str | None, dst: Path) -> list[dict]:
 
 
 def _loaded(
-    name, alias, version, run_id, model, columns, fast, reason, stages, started
+    name, alias, version, run_id, model_dir, model, columns, fast, reason, stages, started
 ) -> LoadedModel:
+    """The LoadedModel, its size that of its files in `model_dir` and its ONNX bytes."""
     log.info(
         "loaded %s v%s: %s",
         name,
@@ -163,6 +164,7 @@ def _loaded(
         load_seconds=time.monotonic() - started,
         compiled=fast,
         serving_path_reason=reason,
+        size_bytes=_size(model_dir) + (len(fast.onnx) if fast else 0),
     )
 
 
@@ -460,11 +462,12 @@ class Loader:
         columns = schema.columns_of(model.metadata.signature)
         fast = compiled.from_onnx(prepared.onnx, columns) if prepared.onnx else None
         stages = {**prepared.stages, "handed over": time.monotonic() - finishing}
-        loaded = _loaded(
+        return _loaded(
             name,
             alias,
             version,
             prepared.run_id,
+            prepared.model_dir,
             model,
             columns,
             fast,
@@ -472,8 +475,6 @@ class Loader:
             stages,
             started,
         )
-        size = _size(prepared.model_dir) + len(prepared.onnx or b"")
-        return replace(loaded, size_bytes=size)
 
     def stop(self) -> None:
         """Stop the loader process and wait for it (a load under way is finished first): the

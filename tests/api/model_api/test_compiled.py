@@ -160,6 +160,8 @@ def test_the_loader_process_serves_what_an_in_process_load_serves(
     )
     records = compiled.records_of(FEATURES)
     assert served.compiled.predict(records) == loaded.compiled.predict(records)
+    # its size in the cache of other models: the same files and ONNX bytes either way
+    assert served.size_bytes == loaded.size_bytes > len(loaded.compiled.onnx) > 0
     frame = schema.frame(records, served.columns)
     assert served.pyfunc.predict(frame).tolist() == loaded.pyfunc.predict(frame).tolist()
 
