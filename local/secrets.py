@@ -34,6 +34,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "secret_db_password_airflow": _token,
     "secret_s3_access_key": _access_key,
     "secret_s3_secret_key": lambda: secrets.token_urlsafe(30),
+    "secret_s3_upload_access_key": _access_key,
+    "secret_s3_upload_secret_key": lambda: secrets.token_urlsafe(30),
     "secret_mlflow_admin_password": _token,
     "secret_mlflow_flask_secret_key": lambda: secrets.token_urlsafe(32),
     "secret_airflow_admin_password": _token,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mlops_training import data, model, registry
@@ -24,6 +25,24 @@ def with_gaps() -> pd.DataFrame:
         alcohol=lambda f: f.alcohol.mask(f.index % 4 == 0),
         region=lambda f: pd.Series(["north", "south", None] * 60)[: len(f)],
         cultivar=lambda f: f.cultivar.mask(f.index < 5),
+    )
+
+
+def churn(rows: int = 240, seed: int = 7) -> pd.DataFrame:
+    """A user's dataset of another schema, with the gaps real data has: missing numbers
+    (support_tickets) and categories (plan), and a few rows without a target (churned)."""
+    rng = np.random.default_rng(seed)
+    tenure = rng.integers(1, 72, rows)
+    plan = rng.choice(["basic", "pro", "team"], rows)
+    tickets = rng.poisson(2, rows)
+    churned = np.where(tenure < 12 + 6 * (plan == "basic") - tickets, "yes", "no")
+    frame = pd.DataFrame(
+        {"tenure_months": tenure, "plan": plan, "support_tickets": tickets, "churned": churned}
+    )
+    return frame.assign(
+        support_tickets=frame.support_tickets.mask(frame.index % 5 == 0),
+        plan=frame.plan.mask(frame.index % 7 == 0),
+        churned=frame.churned.mask(frame.index % 40 == 1),
     )
 
 

@@ -21,7 +21,14 @@ import boto3
 from local.secrets import GENERATORS
 
 # Replaced on AWS by the hosts' instance profiles.
-NOT_ON_AWS = frozenset({"secret_s3_access_key", "secret_s3_secret_key"})
+NOT_ON_AWS = frozenset(
+    {
+        "secret_s3_access_key",
+        "secret_s3_secret_key",
+        "secret_s3_upload_access_key",
+        "secret_s3_upload_secret_key",
+    }
+)
 
 
 def names() -> list[str]:

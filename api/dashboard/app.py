@@ -6,7 +6,7 @@ import streamlit as st
 
 from dashboard import auth, services
 from dashboard.settings import SettingsError
-from dashboard.views import experiments, health, models, pipelines, predict
+from dashboard.views import experiments, health, models, pipelines, predict, train
 
 # (render, title, icon, URL path); the first one is the home page.
 VIEWS = [
@@ -14,6 +14,7 @@ VIEWS = [
     (experiments.render, "Experiments", ":material/science:", "experiments"),
     (models.render, "Models", ":material/inventory_2:", "models"),
     (pipelines.render, "Pipelines", ":material/account_tree:", "pipelines"),
+    (train.render, "Train on your data", ":material/upload_file:", "train"),
     (predict.render, "Predict", ":material/online_prediction:", "predict"),
 ]
 

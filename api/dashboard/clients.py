@@ -124,8 +124,8 @@ class AirflowClient:
         self._forget_token()
         return self._call(method, path, **kwargs)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {"Authorization": f"Bearer {self.token()}"}
+    def _call(self, method: str, path: str, headers: dict | None = None, **kwargs: Any) -> Any:
+        headers = {**(headers or {}), "Authorization": f"Bearer {self.token()}"}
         url = f"{self.url}/api/v2{path}"
         return request_json(self._session, "Airflow", method, url, headers=headers, **kwargs)
 
@@ -148,6 +148,28 @@ class AirflowClient:
             f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}/taskInstances",
         )
         return body["task_instances"]
+
+    def dag_run(self, dag_id: str, run_id: str) -> dict:
+        return self._api("GET", f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}")
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        """A task's XCom value (its return value by default), as JSON."""
+        path = (
+            f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+            f"/taskInstances/{quote(task_id, safe='')}/xcomEntries/{quote(key, safe='')}"
+        )
+        return self._api("GET", path)["value"]
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> list[dict]:
+        """One try's log as Airflow's structured events (event, level, error_detail, ...)."""
+        path = (
+            f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
+            f"/taskInstances/{quote(task_id, safe='')}/logs/{try_number}"
+        )
+        body = self._api(
+            "GET", path, params={"full_content": "true"}, headers={"Accept": "application/json"}
+        )
+        return [event for event in body.get("content") or [] if isinstance(event, dict)]
 
     def trigger(self, dag_id: str, conf: dict) -> dict:
         """Start a run now with this conf; the new run as Airflow describes it."""

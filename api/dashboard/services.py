@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import functools
 
+import boto3
 import requests
 import streamlit as st
+from botocore.config import Config
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from dashboard import health, tracking
+from dashboard import health, runs, tracking, uploads
 from dashboard.clients import AirflowClient, ModelApiClient, ServiceError
 from dashboard.settings import Settings
 
@@ -35,6 +37,20 @@ def airflow() -> AirflowClient:
 def model_api() -> ModelApiClient:
     config = settings()
     return ModelApiClient(config.model_api_url, config.model_api_key.get_secret_value())
+
+
+@st.cache_resource
+def s3_client():
+    """S3 as the environment says: the replica's object store at its endpoint (path-style
+    addressing, keys from AWS_*), or S3 itself with the host's role."""
+    endpoint = settings().s3_endpoint_url
+    config = Config(
+        s3={"addressing_style": "path"} if endpoint else {},
+        retries={"max_attempts": 2, "mode": "standard"},
+        connect_timeout=5,
+        read_timeout=60,
+    )
+    return boto3.client("s3", endpoint_url=endpoint, config=config)
 
 
 @st.cache_resource
@@ -113,6 +129,19 @@ def trigger(dag_id: str, conf: dict) -> dict:
     run = airflow().trigger(dag_id, conf)
     dag_runs.clear()
     return run
+
+
+def upload(user: str, upload: uploads.Upload) -> str:
+    """Store a user's file under their prefix of the data bucket; its s3:// URI."""
+    config = settings()
+    key = uploads.object_key(config.upload_prefix, user, upload.filename)
+    return uploads.store(s3_client(), config.data_bucket, key, upload.content)
+
+
+@st.cache_data(ttl=3, show_spinner=False)
+def run_outcome(dag_id: str, run_id: str) -> runs.Outcome:
+    """Where a training run is, and once it has finished, its results or its error."""
+    return runs.outcome(airflow(), dag_id, run_id)
 
 
 @st.cache_data(ttl=10, show_spinner=False)

@@ -7,6 +7,7 @@ here too, so that a missing one is reported at start, with the others.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -39,6 +40,14 @@ class Settings(BaseSettings):
     # The DAG the Pipelines page triggers, and the registered model the pages open first.
     training_dag: str = "train_model"
     model_name: str = "wine-cultivar"
+    # Uploads: the bucket the training DAG reads (unset: no uploads), the prefix under which
+    # each user's files go (<prefix>/<user>/...), the largest file accepted, and the object
+    # store's endpoint (unset on AWS: S3 itself, with the host's role; the replica's S3
+    # server otherwise, with the keys of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY).
+    data_bucket: str | None = None
+    upload_prefix: str = Field("uploads", min_length=1)
+    upload_max_mb: int = Field(50, ge=1, le=200)
+    s3_endpoint_url: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -61,6 +70,9 @@ class Settings(BaseSettings):
         "username",
         "training_dag",
         "model_name",
+        "data_bucket",
+        "upload_prefix",
+        "s3_endpoint_url",
         mode="before",
     )
     @classmethod
@@ -68,12 +80,21 @@ class Settings(BaseSettings):
         """Names and URLs lose surrounding blanks; secrets are kept verbatim."""
         return value.strip() if isinstance(value, str) else value
 
-    @field_validator("mlflow_tracking_uri", "airflow_url", "model_api_url")
+    @field_validator("mlflow_tracking_uri", "airflow_url", "model_api_url", "s3_endpoint_url")
     @classmethod
-    def _http_url(cls, value: str) -> str:
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
         if not value.startswith(("http://", "https://")):
             raise ValueError(f"must be an http:// or https:// URL, got {value!r}")
         return value.rstrip("/")
+
+    @field_validator("data_bucket")
+    @classmethod
+    def _bucket_name(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", value):
+            raise ValueError(f"must be an S3 bucket name, got {value!r}")
+        return value
 
     @field_validator("password")
     @classmethod

@@ -6,16 +6,15 @@ The tests run in file order and build on each other, as a user's day would:
 2. a better training is promoted while a load generator calls the API: MLflow's webhook
    wakes every worker, and no request fails; with the webhook disabled, moving the alias
    back is found by polling, again without a failed request;
-3. a worse training registers a version that does not become champion;
-4. a CSV with bad data fails validation with its reasons, before any training;
-5. a CSV of another schema with gaps, uploaded by the user, trains under its own model name
-   and is served at once by /models/{name}/predict, with its own signature, while /predict
-   keeps serving the demo's model: two models at once, no redeploy.
+3. a worse training registers a version that does not become champion.
+
+A user's own CSV files (one that fails validation, one of another schema with gaps trained
+under its own name and served beside the demo) go through the dashboard, in
+test_dashboard.py, as a user sends them.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import threading
 import time
@@ -24,15 +23,13 @@ from contextlib import contextmanager
 
 import httpx
 import mlflow
-import numpy as np
-import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
 from local import podman
 from tests.conftest import VENV_BIN, run
 from tests.ml import wine
-from tests.replica.conftest import ip, s3, wait
+from tests.replica.conftest import ip, wait
 
 MODEL = "wine-cultivar"
 WEAK = {"param_grid": {"n_estimators": [1], "max_depth": [1]}}
@@ -291,81 +288,3 @@ def test_bad_requests_get_a_clear_4xx(model_api, body, headers, status, message)
     )
     assert response.status_code == status, response.text
     assert message in response.text
-
-
-def test_bad_dataset_fails_with_a_clear_message(airflow_api, converged, secrets) -> None:
-    frame = pd.DataFrame({"a": [1, None, None] * 10, "label": ["x"] * 30})
-    s3(converged, secrets).put_object(
-        Bucket="mlops-data", Key="uploads/bad.csv", Body=frame.to_csv(index=False).encode()
-    )
-    wait(lambda: airflow_api("GET", "/api/v2/dags/train_model"), timeout=180)
-    run = airflow_api.run_dag(
-        "train_model", {"dataset": "s3://mlops-data/uploads/bad.csv", "target": "label"}
-    )
-    assert run["state"] == "failed"
-    path = f"/api/v2/dags/train_model/dagRuns/{run['dag_run_id']}/taskInstances"
-    tasks = {t["task_id"]: t for t in airflow_api("GET", path)["task_instances"]}
-    assert tasks["validate_dataset"]["state"] == "failed"
-    assert tasks["validate_dataset"]["try_number"] == 1  # bad data is not retried
-    log = airflow_api.log(f"{path}/validate_dataset/logs/1")
-    assert "'a' is empty in 20 of 30 rows (more than max_null_fraction=0.5)" in log
-    assert "has 1 class" in log
-
-
-def test_user_csv_with_another_schema(airflow_api, registry, model_api, converged, secrets):
-    rng = np.random.default_rng(7)
-    rows = 240
-    tenure = rng.integers(1, 72, rows)
-    plan = rng.choice(["basic", "pro", "team"], rows)
-    tickets = rng.poisson(2, rows)
-    churned = np.where(tenure < 12 + 6 * (plan == "basic") - tickets, "yes", "no")
-    frame = pd.DataFrame(
-        {"tenure_months": tenure, "plan": plan, "support_tickets": tickets, "churned": churned}
-    )
-    # real data has gaps: missing numbers and categories are imputed, rows without a target
-    # are left out, and the features with gaps may be null in a request
-    frame["support_tickets"] = frame.support_tickets.mask(frame.index % 5 == 0)
-    frame["plan"] = frame.plan.mask(frame.index % 7 == 0)
-    frame["churned"] = frame.churned.mask(frame.index % 40 == 1)
-    buffer = io.BytesIO()
-    frame.to_csv(buffer, index=False)
-    s3(converged, secrets).put_object(
-        Bucket="mlops-data", Key="uploads/churn.csv", Body=buffer.getvalue()
-    )
-    wine = champion(registry)
-    run = train(
-        airflow_api,
-        dataset="s3://mlops-data/uploads/churn.csv",
-        target="churned",
-        promotion_metric="balanced_accuracy",
-        model_name="churn",
-    )
-    version = version_of(registry, run, "churn")
-    assert champion(registry, "churn") == str(version.version), version.tags["promotion"]
-    # served by its name on first use, the API untouched (no redeploy, no restart)
-    described = model_api.get("/models/churn")
-    assert described.status_code == 200, described.text
-    assert described.json()["version"] == str(version.version)
-    assert set(described.json()["record_schema"]["properties"]) == {
-        "tenure_months", "plan", "support_tickets"
-    }  # fmt: skip
-    new = {"tenure_months": 3, "plan": "basic", "support_tickets": 4}
-    ok = model_api.post("/models/churn/predict", json={"records": [new]})
-    assert ok.status_code == 200, ok.text
-    assert ok.json()["predictions"][0] in ("yes", "no")
-    gaps = model_api.post(
-        "/models/churn/predict", json={"records": [{**new, "plan": None}, {"tenure_months": 30}]}
-    )
-    assert gaps.status_code == 200, gaps.text
-    required = model_api.post(
-        "/models/churn/predict", json={"records": [{**new, "tenure_months": None}]}
-    )
-    assert required.status_code == 422
-    assert f"'tenure_months' is required by churn v{version.version}" in required.text
-    # and the configured model is served as before, beside it
-    assert champion(registry) == wine
-    demo = model_api.post("/predict", json={"records": records(1)})
-    assert demo.status_code == 200, demo.text
-    assert demo.json()["model_name"] == MODEL
-    refused = model_api.post("/models/churn/predict", json={"records": records(1)})
-    assert refused.status_code == 422

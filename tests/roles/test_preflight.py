@@ -91,6 +91,15 @@ CASES = [
     ("object_store", {"object_store_access_key": None}, "object_store_access_key"),
     ("object_store", {"object_store_buckets": ["Bad_Bucket"]}, "object_store_buckets"),
     ("object_store", {"object_store_s3_port": 80}, "object_store_s3_port"),
+    (
+        "object_store",
+        {
+            "object_store_identities": [
+                {"name": "up", "access_key": "B" * 20, "secret_key": "t" * 30, "actions": ["Put"]}
+            ]
+        },
+        "object_store_identities",
+    ),
     ("common", {"common_timezone": "Not a zone!"}, "common_timezone"),
     ("common", {"common_ca_bundles": {"database": "not a certificate"}}, "common_ca_bundles"),
     ("common", {"common_journald_system_max_use": "lots"}, "common_journald_system_max_use"),
@@ -151,6 +160,9 @@ CASES = [
     ("dashboard", {"dashboard_airflow_url": ""}, "dashboard_airflow_url"),
     ("dashboard", {"dashboard_port": 80}, "dashboard_port"),
     ("dashboard", {"dashboard_source": ""}, "dashboard_source"),
+    ("dashboard", {"dashboard_data_bucket": "Data_Bucket"}, "dashboard_data_bucket"),
+    ("dashboard", {"dashboard_upload_max_mb": 500}, "dashboard_upload_max_mb"),
+    ("dashboard", {"dashboard_s3_access_key": "AKIA"}, "dashboard_s3_access_key"),
     ("python_service", {"python_service_lock_dir": "/nonexistent"}, "python_service_lock_dir"),
     ("python_service", {"python_service_name": "Bad Name"}, "python_service_name"),
     (

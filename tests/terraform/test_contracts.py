@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.conftest import REPO
 from tests.terraform import contracts
@@ -190,6 +191,24 @@ def test_s3_access_is_least_privilege():
         "airflow": [],
         "app": [],
     }
+
+
+def test_the_app_role_may_only_put_uploads_under_the_ansible_prefix():
+    """The dashboard stores users' files in the data bucket: PutObject under the prefix
+    Ansible gives it (platform_upload_prefix), nothing more; the replica's key is limited to
+    the same prefix (ansible/group_vars/object_store.yml)."""
+    policies = contracts.typed_blocks(COMPUTE, "resource")
+    uploads = policies["aws_iam_role_policy.uploads"]
+    assert uploads["role"] == '${aws_iam_role.role["app"].id}'
+    statements = contracts.policy_statements(COMPUTE, "uploads")
+    assert [(s["actions"], s["resources"]) for s in statements] == [
+        (["s3:PutObject"], ['${var.bucket_arns["data"]}/${var.upload_prefix}/*'])
+    ]
+    platform = yaml.safe_load((REPO / "ansible/group_vars/all/platform.yml").read_text())
+    default = contracts.variable_default(COMPUTE, "upload_prefix")
+    assert default == platform["platform_upload_prefix"]
+    identities = (REPO / "ansible/group_vars/object_store.yml").read_text()
+    assert "Write:{{ platform_buckets.data }}/{{ platform_upload_prefix }}/*" in identities
 
 
 # --- issue 11: ordering of a first apply, secrets, logs ----------------------------------------

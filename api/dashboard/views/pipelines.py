@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from dashboard import forms, services
+from dashboard import forms, runs, services
 from dashboard.clients import ServiceError
 from dashboard.forms import ParamField
 from dashboard.views.common import badge, refresh_button, show_error
@@ -187,16 +187,7 @@ def tasks_section(dag_id: str, run_id: str) -> None:
     if not tasks:
         st.info("No task of this run has been scheduled yet.")
         return
-    # In the order they ran; those that never started last, upstream ones first (Airflow
-    # weighs a task by the tasks downstream of it).
-    tasks = sorted(
-        tasks,
-        key=lambda task: (
-            task.get("start_date") or "~",
-            -(task.get("priority_weight") or 0),
-            task["task_id"],
-        ),
-    )
+    tasks = runs.in_order(tasks)
     st.markdown(
         " ".join(badge(f"{task['task_id']}: {state_of(task)}", task.get("state")) for task in tasks)
     )

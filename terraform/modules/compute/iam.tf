@@ -5,7 +5,9 @@
 #            aborts the multipart uploads of large artifacts that fail)
 #   airflow: dags and data buckets read-only (S3 DAG bundle, training datasets); artifacts go
 #            through MLflow's proxy, never straight to the bucket
-#   app:     no S3 access (models come through MLflow)
+#   app:     put objects under the data bucket's upload prefix only (the dashboard stores
+#            users' CSV files there for training; it never reads, lists or deletes them);
+#            models come through MLflow
 
 locals {
   roles = toset(["mlflow", "airflow", "app"])
@@ -102,6 +104,22 @@ resource "aws_iam_role_policy" "s3" {
   name   = "s3-access"
   role   = aws_iam_role.role[each.key].id
   policy = each.value.json
+}
+
+# The dashboard's uploads: one PutObject (files are at most 200 MiB, no multipart) under
+# <upload_prefix>/ of the data bucket, where the airflow role reads them for training.
+data "aws_iam_policy_document" "uploads" {
+  statement {
+    sid       = "PutUploads"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.bucket_arns["data"]}/${var.upload_prefix}/*"]
+  }
+}
+
+resource "aws_iam_role_policy" "uploads" {
+  name   = "s3-uploads"
+  role   = aws_iam_role.role["app"].id
+  policy = data.aws_iam_policy_document.uploads.json
 }
 
 # Secrets are read by the deploy side (the controller's lookups in inventories/aws), never by

@@ -78,3 +78,14 @@ variable "root_volume_size" {
     error_message = "root_volume_size must be at least 8 GiB, the Debian AMI's size."
   }
 }
+
+variable "upload_prefix" {
+  description = "Key prefix of the data bucket under which the app hosts may put users' uploads (Ansible's platform_upload_prefix)."
+  type        = string
+  default     = "uploads"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9._-]+)*$", var.upload_prefix))
+    error_message = "upload_prefix must be a key prefix without leading or trailing slashes, e.g. uploads."
+  }
+}

@@ -31,11 +31,30 @@ class FakeServer:
     requests: list[Request] = field(default_factory=list)
 
     def route(self, method: str, path: str, answer: Route) -> None:
+        """Answer requests to a path; a path ending in /* answers every path under it."""
         self.routes[method, path] = answer
+
+    def find(self, method: str, path: str) -> Route | None:
+        if (method, path) in self.routes:
+            return self.routes[method, path]
+        under = [
+            (len(prefix), route)
+            for (verb, prefix), route in self.routes.items()
+            if verb == method and prefix.endswith("/*") and path.startswith(prefix[:-1])
+        ]
+        return max(under, key=lambda item: item[0])[1] if under else None
 
     def calls(self, method: str, path: str) -> list[Request]:
         """Requests received on a path (the query string left out)."""
         return [r for r in self.requests if r.method == method and r.path.split("?")[0] == path]
+
+
+def _body(raw: bytes) -> object:
+    """A JSON body decoded; any other body as its bytes (a file sent to S3)."""
+    try:
+        return json.loads(raw) if raw else None
+    except ValueError:
+        return raw
 
 
 def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
@@ -43,11 +62,9 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length) if length else b""
-            request = Request(
-                self.command, self.path, dict(self.headers), json.loads(raw) if raw else None
-            )
+            request = Request(self.command, self.path, dict(self.headers), _body(raw))
             server.requests.append(request)
-            route = server.routes.get((self.command, self.path.split("?")[0]))
+            route = server.find(self.command, self.path.split("?")[0])
             status, body = route(request) if route else (404, {"detail": "Not Found"})
             payload = body.encode() if isinstance(body, str) else json.dumps(body).encode()
             self.send_response(status)
@@ -58,7 +75,7 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = _answer
+        do_GET = do_POST = do_PUT = _answer
 
         def log_message(self, *args) -> None:  # quiet
             pass

@@ -410,3 +410,162 @@ def test_a_model_the_api_cannot_serve_says_why(fake_model_api, monkeypatch) -> N
     assert app.warning[0].value == (
         "The model API cannot serve churn now: loading churn v7 failed: no space left on device"
     )
+
+
+# --- Train on your data: upload, preview, train, follow the run ----------------------------
+
+CHURN = b"age,plan,monthly,churned\n34,basic,19.9,no\n,premium,,yes\n51,,42.0,no\n"
+RUN_STARTED = "manual__2026-12-06T21:00:00+00:00"
+RUN_PATH = "/api/v2/dags/train_model/dagRuns/manual__2026-12-06T21%3A00%3A00%2B00%3A00"
+
+
+@pytest.fixture
+def uploads_to(environment, fake_server, monkeypatch):
+    """Airflow and the object store on the fake server; uploads on, for user ana."""
+    for name, value in {
+        "DASHBOARD_AIRFLOW_URL": fake_server.url,
+        "DASHBOARD_DATA_BUCKET": "mlops-data",
+        "DASHBOARD_S3_ENDPOINT_URL": fake_server.url,
+        "DASHBOARD_UPLOAD_MAX_MB": "1",
+        "AWS_ACCESS_KEY_ID": "UPLOADKEY0123456789",
+        "AWS_SECRET_ACCESS_KEY": "upload-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    fake_server.route("POST", "/auth/token", lambda request: (201, {"access_token": "t"}))
+    fake_server.route("PUT", "/mlops-data/*", lambda request: (200, ""))
+    fake_server.route(
+        "POST",
+        "/api/v2/dags/train_model/dagRuns",
+        lambda request: (200, {"dag_run_id": RUN_STARTED, "state": "queued"}),
+    )
+    fake_server.route("GET", RUN_PATH, lambda request: (200, {"state": "queued"}))
+    fake_server.route(
+        "GET", f"{RUN_PATH}/taskInstances", lambda request: (200, {"task_instances": []})
+    )
+    return fake_server
+
+
+def train_page(runs: list[dict] | None = None) -> AppTest:
+    app = AppTest.from_string(
+        "from dashboard.views import train\ntrain.render()\n", default_timeout=30
+    )
+    app.session_state["authenticated_user"] = "ana"
+    if runs is not None:
+        app.session_state["training_runs"] = runs
+    return app.run()
+
+
+def test_an_uploaded_file_is_previewed_then_stored_and_trained_on(uploads_to) -> None:
+    app = train_page()
+    assert "up to 1 MiB" in app.caption[0].value
+    assert "s3://mlops-data/uploads/ana/" in app.caption[0].value
+    app.file_uploader[0].set_value(("Churn 2024.csv", CHURN, "text/csv"))
+    app = app.run()
+    assert not app.exception
+    assert app.subheader[0].value == "Churn 2024.csv: 3 rows, 4 columns"
+    preview, described = app.dataframe
+    assert list(preview.value.columns) == ["age", "plan", "monthly", "churned"]
+    assert described.value.set_index("column")["missing"].to_dict() == {
+        "age": 1,
+        "plan": 1,
+        "monthly": 1,
+        "churned": 0,
+    }
+    assert widget(app.selectbox, "Target").value == "churned"
+    assert widget(app.text_input, "Model name").value == "churn-2024"
+    widget(app.selectbox, "Task").set_value("classification")
+    app = submit(app, "Upload and train")
+    assert not app.error
+    [put] = [r for r in uploads_to.requests if r.method == "PUT"]
+    assert put.path.startswith("/mlops-data/uploads/ana/")
+    assert put.path.endswith("-Churn_2024.csv")
+    assert put.body == CHURN
+    [trigger] = uploads_to.calls("POST", "/api/v2/dags/train_model/dagRuns")
+    assert trigger.body["conf"] == {
+        "dataset": "s3:/" + put.path,
+        "target": "churned",
+        "model_name": "churn-2024",
+        "task": "classification",
+    }
+    assert app.subheader[-1].value == "Your training runs"
+    assert ":orange-badge[queued] training **churn-2024**" in texts(app)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"a,b\n" + b"1,2\n" * 300_000, "big.csv has 1.1 MiB; files up to 1.0 MiB are accepted"),
+        (b"only\n1\n", "big.csv has 1 column"),
+    ],
+)
+def test_a_file_that_cannot_be_trained_on_is_not_stored(uploads_to, content, message) -> None:
+    app = train_page()
+    app.file_uploader[0].set_value(("big.csv", content, "text/csv"))
+    app = app.run()
+    assert app.error[0].value.startswith(message)
+    assert app.error[0].value.endswith("Nothing was stored.")
+    assert not [button for button in app.button if button.label == "Upload and train"]
+    assert not [r for r in uploads_to.requests if r.method == "PUT"]
+
+
+def test_a_refused_upload_starts_no_training(uploads_to) -> None:
+    denied = "<Error><Code>AccessDenied</Code><Message>Access Denied.</Message></Error>"
+    uploads_to.route("PUT", "/mlops-data/*", lambda request: (403, denied))
+    app = train_page()
+    app.file_uploader[0].set_value(("churn.csv", CHURN, "text/csv"))
+    app = submit(app.run(), "Upload and train")
+    assert app.error[0].value.startswith("Nothing was trained: The object store refused")
+    assert not uploads_to.calls("POST", "/api/v2/dags/train_model/dagRuns")
+
+
+def test_a_finished_run_shows_its_metrics_and_the_promotion_reason(uploads_to) -> None:
+    tasks = [
+        {"task_id": name, "state": "success", "start_date": str(index)}
+        for index, name in enumerate(("validate_dataset", "train", "promote"))
+    ]
+    results = {
+        "validate_dataset": {"rows": 3, "task": "classification", "optional_features": ["age"]},
+        "train": {"version": "4", "metrics": {"holdout_f1_macro": 0.875}},
+        "promote": {"promoted": True, "reason": "f1_macro 0.8750 beats champion v3's 0.8000"},
+    }
+    uploads_to.route("GET", RUN_PATH, lambda request: (200, {"state": "success"}))
+    uploads_to.route(
+        "GET", f"{RUN_PATH}/taskInstances", lambda request: (200, {"task_instances": tasks})
+    )
+    for name, value in results.items():
+        path = f"{RUN_PATH}/taskInstances/{name}/xcomEntries/return_value"
+        uploads_to.route("GET", path, lambda request, value=value: (200, {"value": value}))
+    app = train_page([{"run_id": RUN_STARTED, "model_name": "churn", "dataset": "s3://d/k.csv"}])
+    assert not app.exception
+    assert app.success[0].value.startswith(
+        "Version 4 of **churn** is its champion now: f1_macro 0.8750 beats champion v3's 0.8000"
+    )
+    assert "imputed: age" in app.caption[-1].value
+    assert app.dataframe[0].value.to_dict("records") == [
+        {"metric": "holdout_f1_macro", "value": 0.875}
+    ]
+
+
+def test_a_failed_run_shows_the_validation_messages(uploads_to) -> None:
+    tasks = [{"task_id": "validate_dataset", "state": "failed", "try_number": 1}]
+    problems = "the dataset failed validation:\n- column 'plan' is empty in 9 of 10 rows"
+    log = [{"event": "Task failed with exception", "error_detail": [{"exc_value": problems}]}]
+    uploads_to.route("GET", RUN_PATH, lambda request: (200, {"state": "failed"}))
+    uploads_to.route(
+        "GET", f"{RUN_PATH}/taskInstances", lambda request: (200, {"task_instances": tasks})
+    )
+    uploads_to.route(
+        "GET",
+        f"{RUN_PATH}/taskInstances/validate_dataset/logs/1",
+        lambda request: (200, {"content": log}),
+    )
+    app = train_page([{"run_id": RUN_STARTED, "model_name": "churn", "dataset": "s3://d/k.csv"}])
+    assert app.error[0].value == f"The run failed in **validate_dataset**:\n\n{problems}"
+
+
+def test_without_a_data_bucket_uploads_are_off(environment) -> None:
+    app = train_page()
+    assert app.info[0].value.startswith("Uploads are off")
+    assert not app.file_uploader

@@ -149,7 +149,46 @@ def test_each_field_has_its_variable() -> None:
         "username": "DASHBOARD_USERNAME",
         "training_dag": "DASHBOARD_TRAINING_DAG",
         "model_name": "DASHBOARD_MODEL_NAME",
+        "data_bucket": "DASHBOARD_DATA_BUCKET",
+        "upload_prefix": "DASHBOARD_UPLOAD_PREFIX",
+        "upload_max_mb": "DASHBOARD_UPLOAD_MAX_MB",
+        "s3_endpoint_url": "DASHBOARD_S3_ENDPOINT_URL",
     }
+
+
+def test_uploads_are_off_unless_a_bucket_is_set(environ) -> None:
+    environ()
+    settings = Settings.from_env()
+    assert (settings.data_bucket, settings.upload_prefix, settings.upload_max_mb) == (
+        None,
+        "uploads",
+        50,
+    )
+    assert settings.s3_endpoint_url is None  # S3 itself, with the host's role
+    environ(
+        DASHBOARD_DATA_BUCKET=" mlops-data ",
+        DASHBOARD_UPLOAD_MAX_MB="20",
+        DASHBOARD_S3_ENDPOINT_URL="http://s3.test:8333/",
+    )
+    settings = Settings.from_env()
+    assert (settings.data_bucket, settings.upload_max_mb) == ("mlops-data", 20)
+    assert settings.s3_endpoint_url == "http://s3.test:8333"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DASHBOARD_DATA_BUCKET", "Mlops_Data", "DASHBOARD_DATA_BUCKET must be an S3 bucket name"),
+        ("DASHBOARD_UPLOAD_MAX_MB", "500", "DASHBOARD_UPLOAD_MAX_MB: Input should be less"),
+        ("DASHBOARD_UPLOAD_MAX_MB", "0", "DASHBOARD_UPLOAD_MAX_MB: Input should be greater"),
+        ("DASHBOARD_S3_ENDPOINT_URL", "s3.test:8333", "DASHBOARD_S3_ENDPOINT_URL must be an"),
+    ],
+)
+def test_bad_upload_settings_are_named(environ, name: str, value: str, message: str) -> None:
+    environ(**{name: value})
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env()
+    assert message in str(error.value)
 
 
 def test_secrets_stay_out_of_the_repr(environ) -> None:

@@ -64,3 +64,26 @@ def test_buckets_exist(host):
 def test_anonymous_refused(host):
     out = host.run("curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8333/mlflow-artifacts/")
     assert out.stdout == "403"
+
+
+def signed(host, method: str, path: str, key: str, secret: str) -> str:
+    """The status of a SigV4-signed request to the S3 gateway (curl 7.88 signs a body only
+    as UNSIGNED-PAYLOAD)."""
+    return host.run(
+        f"curl -s -o /dev/null -w '%{{http_code}}' --aws-sigv4 aws:amz:us-east-1:s3 "
+        f"--user {key}:{secret} -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -X {method} "
+        f"{'--data-binary a,b ' if method == 'PUT' else ''}http://127.0.0.1:8333/{path}"
+    ).stdout
+
+
+def test_a_limited_identity_may_only_do_its_actions(host):
+    """As an IAM role on AWS: the uploads key writes under its prefix and nothing else (but
+    SeaweedFS's Write also deletes there, which PutObject alone does not on AWS)."""
+    limited = ("MOLECULEUPLOADKEY0123", "molecule-upload-secret-0123456789")
+    platform = ("MOLECULEACCESSKEY0123", "molecule-secret-key-0123456789")
+    assert signed(host, "PUT", "airflow-dags/uploads/ana/a.csv", *limited) == "200"
+    assert signed(host, "GET", "airflow-dags/uploads/ana/a.csv", *platform) == "200"
+    assert signed(host, "PUT", "airflow-dags/train_model.py", *limited) == "403"
+    assert signed(host, "PUT", "mlflow-artifacts/uploads/a.csv", *limited) == "403"
+    assert signed(host, "GET", "airflow-dags/uploads/ana/a.csv", *limited) == "403"
+    assert signed(host, "DELETE", "airflow-dags/train_model.py", *limited) == "403"
