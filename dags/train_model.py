@@ -6,7 +6,8 @@ Parameters (all editable in the trigger form or the REST API's `conf`):
 - `target`: the column to predict; every other column is a feature;
 - `model_name`: the registered model in MLflow (the model API serves its `champion`);
 - `promotion_metric`: a scikit-learn scorer name (higher is better, e.g. `f1_macro`, `r2`,
-  `neg_root_mean_squared_error`): the new version becomes `champion` only when it beats the
+  `neg_root_mean_squared_error`), or `auto`: `f1_macro` for classification, `r2` for
+  regression. The new version becomes `champion` only when it beats the
   current champion on the same held-out rows; the first version always wins, and so does a
   version trained on a new schema the champion cannot score;
 - `task`, `estimator`, `param_grid`, `test_size`, `random_seed`: how to train;
@@ -17,71 +18,34 @@ Parameters (all editable in the trigger form or the REST API's `conf`):
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Param, dag, task
 
-DEFAULT_DATASET = os.environ.get("MLOPS_TRAINING_DATASET", "s3://mlops-data/demo/wine.csv")
-DEFAULT_MODEL = os.environ.get("MLOPS_MODEL_NAME", "wine-cultivar")
+from mlops_training.tasks import (
+    DEFAULT_DATASET,
+    DEFAULT_MODEL,
+    MODEL_NAME_PATTERN,
+    S3_URI_PATTERN,
+    fail_on_bad_data,
+    read_frame,
+    use_mlflow_connection,
+)
 
 
-def _frame(dataset: str):
-    """The dataset as a DataFrame, read through Airflow's aws_default connection."""
-    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
-
-    from mlops_training.data import DataValidationError, parse_s3_uri, read_csv
-
-    bucket, key = parse_s3_uri(dataset)
-    hook = S3Hook(aws_conn_id="aws_default")
-    if not hook.check_for_key(key, bucket_name=bucket):
-        raise DataValidationError(f"{dataset} does not exist")
-    content = hook.get_key(key, bucket_name=bucket).get()["Body"].read()
-    return read_csv(content, dataset)
-
-
-def _use_mlflow_connection() -> None:
-    """Point the MLflow client at the mlflow_default connection (URL and credentials)."""
-    from airflow.sdk import Connection
-
-    connection = Connection.get("mlflow_default")
-    os.environ["MLFLOW_TRACKING_URI"] = connection.host
-    if connection.login:
-        os.environ["MLFLOW_TRACKING_USERNAME"] = connection.login
-        os.environ["MLFLOW_TRACKING_PASSWORD"] = connection.password or ""
-
-
-def _config(params: dict):
-    from mlops_training.model import TrainingConfig
+def _config(params: dict, task: str):
+    from mlops_training.model import TrainingConfig, promotion_metric
 
     return TrainingConfig(
         estimator=params["estimator"],
         param_grid=params["param_grid"] or None,
-        promotion_metric=params["promotion_metric"],
+        promotion_metric=promotion_metric(params["promotion_metric"], task),
         test_size=float(params["test_size"]),
         random_seed=int(params["random_seed"]),
         numeric_imputation=params["numeric_imputation"],
         categorical_imputation=params["categorical_imputation"],
     )
-
-
-def _fail_on_bad_data(function):
-    """Bad data or parameters fail the task at once (no retry) with the validation message."""
-    from functools import wraps
-
-    @wraps(function)
-    def wrapper(*args, **kwargs):
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from mlops_training.data import DataValidationError
-
-        try:
-            return function(*args, **kwargs)
-        except DataValidationError as error:
-            raise AirflowFailException(str(error)) from error
-
-    return wrapper
 
 
 @dag(
@@ -98,7 +62,7 @@ def _fail_on_bad_data(function):
         "dataset": Param(
             DEFAULT_DATASET,
             type="string",
-            pattern=r"^s3://\S+/\S+$",
+            pattern=S3_URI_PATTERN,
             description="s3://bucket/key of a CSV file with a header row",
         ),
         "target": Param(
@@ -110,14 +74,15 @@ def _fail_on_bad_data(function):
         "model_name": Param(
             DEFAULT_MODEL,
             type="string",
-            pattern=r"^[A-Za-z0-9][\w.-]{0,99}$",
+            pattern=MODEL_NAME_PATTERN,
             description="the registered model in MLflow (the model API serves its champion)",
         ),
         "promotion_metric": Param(
-            "f1_macro",
+            "auto",
             type="string",
             description="a scikit-learn scorer, higher is better (f1_macro, r2, "
-            "neg_root_mean_squared_error, ...): the new version becomes champion if it wins",
+            "neg_root_mean_squared_error, ...), or auto: f1_macro for classification, r2 for "
+            "regression; the new version becomes champion if it wins",
         ),
         "task": Param(
             "auto",
@@ -169,17 +134,17 @@ def _fail_on_bad_data(function):
 )
 def train_model():
     @task
-    @_fail_on_bad_data
+    @fail_on_bad_data
     def validate_dataset(params: dict | None = None) -> dict:
         from mlops_training.data import validate
 
         profile = validate(
-            _frame(params["dataset"]),
+            read_frame(params["dataset"]),
             params["target"],
             task=params["task"],
             max_null_fraction=float(params["max_null_fraction"]),
         )
-        _config(params).check(profile.task)
+        _config(params, profile.task).check(profile.task)
         print(
             f"{params['dataset']}: {profile.rows} rows, task {profile.task}, "
             f"features {profile.features}, classes {profile.class_counts}, "
@@ -189,16 +154,18 @@ def train_model():
         return profile.to_dict()
 
     @task
-    @_fail_on_bad_data
+    @fail_on_bad_data
     def train(profile: dict, params: dict | None = None, run_id: str | None = None) -> dict:
         from mlops_training.data import DatasetProfile
         from mlops_training.model import search, split
         from mlops_training.registry import log_and_register
 
-        _use_mlflow_connection()
+        use_mlflow_connection()
         dataset_profile = DatasetProfile.from_dict(profile)
-        config = _config(params)
-        train_x, test_x, train_y, test_y = split(_frame(params["dataset"]), dataset_profile, config)
+        config = _config(params, dataset_profile.task)
+        train_x, test_x, train_y, test_y = split(
+            read_frame(params["dataset"]), dataset_profile, config
+        )
         searcher = search(dataset_profile, config, train_x, train_y)
         trained = log_and_register(
             searcher,
@@ -222,10 +189,10 @@ def train_model():
         from mlops_training.model import split
         from mlops_training.registry import TrainedVersion, apply, decide
 
-        _use_mlflow_connection()
+        use_mlflow_connection()
         dataset_profile = DatasetProfile.from_dict(profile)
-        config = _config(params)
-        _, test_x, _, test_y = split(_frame(params["dataset"]), dataset_profile, config)
+        config = _config(params, dataset_profile.task)
+        _, test_x, _, test_y = split(read_frame(params["dataset"]), dataset_profile, config)
         client = MlflowClient()
         challenger = TrainedVersion(**trained)
         decision = decide(

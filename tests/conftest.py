@@ -44,7 +44,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     replica, whose session fixture is removed right after its last test instead of idling
     through the rest of the run. The web UIs' pages (MLflow's and Airflow's, then the
     dashboard's) come last of all, once the workload tests have produced runs, models and
-    DAG runs for them to show. The secrets' rotation and log scan end the run: they change
+    DAG runs for them to show; batch scoring then uses the model the dashboard's test
+    trained from an upload. The secrets' rotation and log scan end the run: they change
     passwords the tests before them log in with."""
 
     def order(item: pytest.Item) -> tuple[int, int]:
@@ -67,7 +68,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # Fixtures that build images or hosts: only molecule and replica tests may use them.
 CONTAINER_FIXTURES = {"host_image", "replica"}
 # The replica's tests that run after all its others, in this order.
-_LAST = ["test_web_uis.py", "test_dashboard.py", "test_secrets.py"]
+_LAST = ["test_web_uis.py", "test_dashboard.py", "test_scoring.py", "test_secrets.py"]
 _SECONDS: dict[str, float] = {}
 # Time spent making what the containers need (the wheelhouse, the image), by the fixture.
 _PREPARED: dict[str, float] = {}

@@ -2,6 +2,13 @@
 
 pyfunc enforces the signature too, but only as one opaque error for the whole batch; here
 each problem is reported with its record and field, in FastAPI's 422 format.
+
+The same file is the DAG bundle's `mlops_training.signature`: dags/mlops_training/signature.py
+is a relative symlink to it, whose content is what the bundle's uploads put in the DAGs bucket
+(the playbook's community.aws.s3_sync, the deploy workflow's `aws s3 sync --follow-symlinks`),
+so batch scoring (dags/score_dataset.py) checks a CSV's rows with this code, as the API checks
+a request. It must therefore import nothing but the standard library, numpy and pandas
+(tests/dags/mlops_training/test_signature.py pins the link, the imports and the upload).
 """
 
 from __future__ import annotations
@@ -56,6 +63,10 @@ def columns_of(signature) -> list[Column]:
     return columns
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def _problem(column: Column, value: Any) -> tuple[str, str] | None:
     """What is wrong with a (non-null) value for a column, as (error type, message), or None."""
     accepted = _TYPES[column.type][2]
@@ -68,19 +79,26 @@ def _problem(column: Column, value: Any) -> tuple[str, str] | None:
     if wrong_type or (isinstance(value, float) and not math.isfinite(value)):
         return (
             f"{column.json_type}_type",
-            f"must be a {column.json_type} ({column.type}), got {type(value).__name__} {value!r}",
+            f"must be {_a(column.json_type)} ({column.type}), got {type(value).__name__} {value!r}",
         )
     low, high = _BOUNDS.get(column.type, (None, None))
     if low is not None and not low <= value <= high:  # exact: Python compares int and float so
         return (
             "out_of_range",
-            f"must be a {column.type} from {low:.7g} to {high:.7g}, got {value!r}",
+            f"must be {_a(column.type)} from {low:.7g} to {high:.7g}, got {value!r}",
         )
     return None
 
 
-def check(records: list[Any], columns: list[Column], model: str) -> list[dict]:
-    """Every problem, as FastAPI's error items (type, loc, msg); empty when all is well."""
+def check(
+    records: list[Any],
+    columns: list[Column],
+    model: str,
+    *,
+    limit: int | None = MAX_REPORTED_ERRORS,
+) -> list[dict]:
+    """The problems, as FastAPI's error items (type, loc, msg); empty when all is well. At most
+    `limit` of them (an answer of the API stays small); None: every one (batch scoring)."""
     errors: list[dict] = []
     known = {column.name for column in columns}
     for index, record in enumerate(records):
@@ -118,9 +136,9 @@ def check(records: list[Any], columns: list[Column], model: str) -> list[dict]:
                     "msg": f"field {name!r} is not an input of {model}",
                 }
             )
-        if len(errors) >= MAX_REPORTED_ERRORS:
+        if limit is not None and len(errors) >= limit:
             break
-    return errors[:MAX_REPORTED_ERRORS]
+    return errors if limit is None else errors[:limit]
 
 
 def frame(records: list[dict], columns: list[Column]) -> pd.DataFrame:

@@ -47,11 +47,12 @@ class DatasetProfile:
         return cls(**data)
 
 
-def parse_s3_uri(uri: str) -> tuple[str, str]:
-    """Split s3://bucket/key into its parts, or say what is wrong with it."""
+def parse_s3_uri(uri: str, what: str = "dataset") -> tuple[str, str]:
+    """Split s3://bucket/key into its parts, or say what is wrong with it (`what`: the name
+    of the parameter it came from)."""
     match = _S3_URI.match(uri or "")
     if match is None:
-        raise DataValidationError(f"dataset {uri!r} is not an s3://bucket/key URI")
+        raise DataValidationError(f"{what} {uri!r} is not an s3://bucket/key URI")
     return match["bucket"], match["key"]
 
 

@@ -41,11 +41,18 @@ ESTIMATORS = {
 NUMERIC_IMPUTATION = ("median", "mean", "most_frequent")
 CATEGORICAL_IMPUTATION = ("most_frequent", "constant")
 MISSING_CATEGORY = "missing"
+# What promotion_metric "auto" stands for, by task.
+AUTO_METRICS = {"classification": "f1_macro", "regression": "r2"}
 # Scores reported for every run, besides the one that decides promotion.
 REPORTED_METRICS = {
     "classification": ("accuracy", "f1_macro", "balanced_accuracy"),
     "regression": ("r2", "neg_root_mean_squared_error", "neg_mean_absolute_error"),
 }
+
+
+def promotion_metric(requested: str, task: str) -> str:
+    """The scorer that decides promotion: as requested, or for "auto" the task's usual one."""
+    return AUTO_METRICS[task] if requested == "auto" else requested
 
 
 @dataclass(frozen=True)

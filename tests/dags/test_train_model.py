@@ -8,22 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import runs
 from tests.ml import REPO
 
-DAGS = REPO / "dags"
 # What Airflow's GET /api/v2/dags/train_model/details lists as `params`: the dashboard's
 # trigger form is built from it, and its tests use this copy.
 DETAILS_PARAMS = REPO / "tests" / "api" / "dashboard" / "train_model_params.json"
-
-
-@pytest.fixture(scope="module")
-def dagbag(tmp_path_factory: pytest.TempPathFactory):
-    patch = pytest.MonkeyPatch()
-    patch.setenv("AIRFLOW_HOME", str(tmp_path_factory.mktemp("airflow")))
-    from airflow.dag_processing.dagbag import DagBag
-
-    yield DagBag(dag_folder=DAGS, safe_mode=True, bundle_path=Path(DAGS), bundle_name="tests")
-    patch.undo()
 
 
 def test_no_import_errors(dagbag) -> None:
@@ -32,7 +22,8 @@ def test_no_import_errors(dagbag) -> None:
 
 def test_only_dag_files_are_parsed(dagbag) -> None:
     # the library and requirements are in .airflowignore: the dag-processor skips them
-    assert [Path(stat.file).name for stat in dagbag.dagbag_stats] == ["train_model.py"]
+    parsed = sorted(Path(stat.file).name for stat in dagbag.dagbag_stats)
+    assert parsed == ["score_dataset.py", "train_model.py"]
 
 
 def test_train_model_shape(dagbag) -> None:
@@ -44,6 +35,12 @@ def test_train_model_shape(dagbag) -> None:
         "validate_dataset",
         "train",
         "promote",
+    ]
+    # the dashboard shows what these tasks return (a run's profile, metrics, decision)
+    assert [task.task_id for task in dag.topological_sort()] == [
+        runs.PROFILE_TASK,
+        runs.TRAIN_TASK,
+        runs.PROMOTE_TASK,
     ]
     for task in dag.tasks:
         assert task.retries >= 1, task.task_id

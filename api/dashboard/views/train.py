@@ -11,7 +11,7 @@ from dashboard import auth, runs, services, uploads
 from dashboard.clients import ServiceError
 from dashboard.views.common import badge
 
-RUNS_KEY = "training_runs"  # this session's training runs, newest first
+STARTED_KEY = "started_training_run"  # the run this session started last
 REFRESH_SECONDS = 3
 TASKS = ("auto", "classification", "regression")
 
@@ -96,19 +96,37 @@ def start(upload: uploads.Upload, target: str, name: str, task: str) -> None:
             icon=":material/error:",
         )
         return
-    started = {"run_id": run["dag_run_id"], "model_name": name, "dataset": dataset}
-    st.session_state[RUNS_KEY] = [started, *st.session_state.get(RUNS_KEY, [])]
+    st.session_state[STARTED_KEY] = run["dag_run_id"]
 
 
 def runs_section(dag_id: str) -> None:
-    started = st.session_state.get(RUNS_KEY, [])
-    if not started:
+    """The recent runs of the training DAG on this user's uploads, the newest first."""
+    config = services.settings()
+    mine = f"s3://{config.data_bucket}/{config.upload_prefix.strip('/')}/{auth.current_user()}/"
+    try:
+        recent = services.dag_runs(dag_id)
+    except ServiceError as error:
+        st.error(f"Could not read the runs of {dag_id}. {error}", icon=":material/error:")
+        return
+    by_id = {
+        run["dag_run_id"]: {
+            "run_id": run["dag_run_id"],
+            "model_name": (run.get("conf") or {}).get("model_name", "?"),
+            "dataset": (run.get("conf") or {}).get("dataset", ""),
+        }
+        for run in recent
+        if str((run.get("conf") or {}).get("dataset", "")).startswith(mine)
+    }
+    started = st.session_state.get(STARTED_KEY)
+    if not by_id:
+        if started:
+            st.info(f"Run {started} started; Airflow does not list it yet.")
         return
     st.subheader("Your training runs")
-    by_id = {run["run_id"]: run for run in started}
     run_id = st.selectbox(
         "Run",
         list(by_id),
+        index=list(by_id).index(started) if started in by_id else 0,
         format_func=lambda run: f"{by_id[run]['model_name']} — {run}",
         label_visibility="collapsed",
     )

@@ -232,7 +232,7 @@ def test_a_training_run_is_triggered_with_the_form_values(fake_airflow) -> None:
             "dataset": "s3://mlops-data/demo/wine.csv",
             "target": "cultivar",
             "model_name": "wine-cultivar",
-            "promotion_metric": "f1_macro",
+            "promotion_metric": "auto",
             "task": "auto",
             "estimator": "linear",
             "param_grid": {"max_depth": [3, 6]},
@@ -435,10 +435,18 @@ def uploads_to(environment, fake_server, monkeypatch):
         monkeypatch.setenv(name, value)
     fake_server.route("POST", "/auth/token", lambda request: (201, {"access_token": "t"}))
     fake_server.route("PUT", "/mlops-data/*", lambda request: (200, ""))
+    fake_server.runs = []  # the DAG's runs, newest first; a trigger adds one
+
+    def trigger(request):
+        run = {"dag_run_id": RUN_STARTED, "state": "queued", "conf": request.body["conf"]}
+        fake_server.runs.insert(0, run)
+        return 200, run
+
+    fake_server.route("POST", "/api/v2/dags/train_model/dagRuns", trigger)
     fake_server.route(
-        "POST",
+        "GET",
         "/api/v2/dags/train_model/dagRuns",
-        lambda request: (200, {"dag_run_id": RUN_STARTED, "state": "queued"}),
+        lambda request: (200, {"dag_runs": fake_server.runs}),
     )
     fake_server.route("GET", RUN_PATH, lambda request: (200, {"state": "queued"}))
     fake_server.route(
@@ -447,14 +455,17 @@ def uploads_to(environment, fake_server, monkeypatch):
     return fake_server
 
 
-def train_page(runs: list[dict] | None = None) -> AppTest:
+def train_page() -> AppTest:
     app = AppTest.from_string(
         "from dashboard.views import train\ntrain.render()\n", default_timeout=30
     )
     app.session_state["authenticated_user"] = "ana"
-    if runs is not None:
-        app.session_state["training_runs"] = runs
     return app.run()
+
+
+def a_run(dataset: str, model: str = "churn", run_id: str = RUN_STARTED) -> dict:
+    conf = {"dataset": dataset, "target": "churned", "model_name": model}
+    return {"dag_run_id": run_id, "state": "success", "conf": conf}
 
 
 def test_an_uploaded_file_is_previewed_then_stored_and_trained_on(uploads_to) -> None:
@@ -537,7 +548,8 @@ def test_a_finished_run_shows_its_metrics_and_the_promotion_reason(uploads_to) -
     for name, value in results.items():
         path = f"{RUN_PATH}/taskInstances/{name}/xcomEntries/return_value"
         uploads_to.route("GET", path, lambda request, value=value: (200, {"value": value}))
-    app = train_page([{"run_id": RUN_STARTED, "model_name": "churn", "dataset": "s3://d/k.csv"}])
+    uploads_to.runs.append(a_run("s3://mlops-data/uploads/ana/20261206T210000Z-churn.csv"))
+    app = train_page()
     assert not app.exception
     assert app.success[0].value.startswith(
         "Version 4 of **churn** is its champion now: f1_macro 0.8750 beats champion v3's 0.8000"
@@ -561,8 +573,23 @@ def test_a_failed_run_shows_the_validation_messages(uploads_to) -> None:
         f"{RUN_PATH}/taskInstances/validate_dataset/logs/1",
         lambda request: (200, {"content": log}),
     )
-    app = train_page([{"run_id": RUN_STARTED, "model_name": "churn", "dataset": "s3://d/k.csv"}])
+    uploads_to.runs.append(a_run("s3://mlops-data/uploads/ana/20261206T210000Z-churn.csv"))
+    app = train_page()
     assert app.error[0].value == f"The run failed in **validate_dataset**:\n\n{problems}"
+
+
+def test_only_the_runs_on_the_users_own_uploads_are_listed(uploads_to) -> None:
+    uploads_to.runs += [
+        a_run("s3://mlops-data/demo/wine.csv", "wine-cultivar", "manual__demo"),
+        a_run("s3://mlops-data/uploads/bob/20261206T200000Z-x.csv", "bobs", "manual__bob"),
+        a_run("s3://mlops-data/uploads/ana/20261206T190000Z-y.csv", "anas", "manual__ana"),
+    ]
+    path = "/api/v2/dags/train_model/dagRuns/manual__ana"
+    uploads_to.route("GET", path, lambda request: (200, {"state": "running"}))
+    uploads_to.route("GET", f"{path}/taskInstances", lambda request: (200, {"task_instances": []}))
+    app = train_page()
+    assert widget(app.selectbox, "Run").options == ["anas — manual__ana"]
+    assert ":blue-badge[running] training **anas**" in texts(app)
 
 
 def test_without_a_data_bucket_uploads_are_off(environment) -> None:

@@ -50,10 +50,10 @@ def test_predict_sends_the_model_a_frame_in_its_columns_and_dtypes(client, model
     [
         ({"alcohol": "strong"}, "alcohol", "number_type", "must be a number (double)"),
         ({"alcohol": True}, "alcohol", "number_type", "got bool True"),
-        ({"count": 1.5}, "count", "integer_type", "must be a integer (long)"),
+        ({"count": 1.5}, "count", "integer_type", "must be an integer (long)"),
         ({"count": 742.5}, "count", "integer_type", "got float 742.5"),
         ({"count": INT64_MAX + 1}, "count", "out_of_range", "must be a long from"),
-        ({"small": 2**31}, "small", "out_of_range", "must be a integer from"),
+        ({"small": 2**31}, "small", "out_of_range", "must be an integer from"),
         ({"ratio": 1e39}, "ratio", "out_of_range", "must be a float from"),
         ({"alcohol": 10**400}, "alcohol", "out_of_range", "must be a double from"),
         ({"organic": 1}, "organic", "boolean_type", "got int 1"),

@@ -4,7 +4,15 @@ import pytest
 from sklearn.impute import SimpleImputer
 
 from mlops_training.data import DataValidationError, validate
-from mlops_training.model import TrainingConfig, build_pipeline, report, score, search, split
+from mlops_training.model import (
+    TrainingConfig,
+    build_pipeline,
+    promotion_metric,
+    report,
+    score,
+    search,
+    split,
+)
 from tests.ml import wine, with_gaps
 
 
@@ -91,3 +99,16 @@ def test_data_with_gaps_trains_and_predicts_rows_with_gaps(estimator: str) -> No
     assert test_x.region.isna().any()
     searcher = search(gappy, config, train_x, train_y)
     assert score(searcher.best_estimator_, "f1_macro", test_x, test_y) > 0.8
+
+
+@pytest.mark.parametrize(
+    ("requested", "task", "metric"),
+    [
+        ("auto", "classification", "f1_macro"),
+        ("auto", "regression", "r2"),
+        ("balanced_accuracy", "classification", "balanced_accuracy"),
+        ("neg_mean_absolute_error", "regression", "neg_mean_absolute_error"),
+    ],
+)
+def test_auto_promotion_metric_follows_the_task(requested: str, task: str, metric: str) -> None:
+    assert promotion_metric(requested, task) == metric
