@@ -127,13 +127,17 @@ def check_model_name(name: str) -> str:
     return name
 
 
+def user_prefix(prefix: str, user: str) -> str:
+    """The key prefix of a user's files: <prefix>/<user>/, the name made safe for a key."""
+    return f"{prefix.strip('/')}/{_UNSAFE.sub('_', user).strip('_') or 'user'}/"
+
+
 def object_key(prefix: str, user: str, filename: str, now: datetime | None = None) -> str:
     """Where a user's file goes: <prefix>/<user>/<UTC time>-<file name>; never overwrites an
     earlier upload of the same name."""
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%S%fZ")
-    safe_user = _UNSAFE.sub("_", user).strip("_") or "user"
     safe_name = _UNSAFE.sub("_", filename).strip("_") or "upload.csv"
-    return f"{prefix.strip('/')}/{safe_user}/{stamp}-{safe_name}"
+    return f"{user_prefix(prefix, user)}{stamp}-{safe_name}"
 
 
 def store(client, bucket: str, key: str, content: bytes) -> str:

@@ -26,9 +26,10 @@ def render() -> None:
             icon=":material/info:",
         )
         return
+    mine = uploads.user_prefix(config.upload_prefix, auth.current_user())
     st.caption(
         f"A CSV file with a header row, up to {config.upload_max_mb} MiB. It is stored as is "
-        f"under s3://{config.data_bucket}/{config.upload_prefix}/{auth.current_user()}/, and "
+        f"under s3://{config.data_bucket}/{mine}, and "
         f"{config.training_dag} trains on it: missing values are imputed, rows without a "
         "target are left out, and the new version becomes its model's champion if it wins."
     )
@@ -102,7 +103,8 @@ def start(upload: uploads.Upload, target: str, name: str, task: str) -> None:
 def runs_section(dag_id: str) -> None:
     """The recent runs of the training DAG on this user's uploads, the newest first."""
     config = services.settings()
-    mine = f"s3://{config.data_bucket}/{config.upload_prefix.strip('/')}/{auth.current_user()}/"
+    prefix = uploads.user_prefix(config.upload_prefix, auth.current_user())
+    mine = f"s3://{config.data_bucket}/{prefix}"
     try:
         recent = services.dag_runs(dag_id)
     except ServiceError as error:

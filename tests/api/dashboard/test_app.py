@@ -455,11 +455,11 @@ def uploads_to(environment, fake_server, monkeypatch):
     return fake_server
 
 
-def train_page() -> AppTest:
+def train_page(user: str = "ana") -> AppTest:
     app = AppTest.from_string(
         "from dashboard.views import train\ntrain.render()\n", default_timeout=30
     )
-    app.session_state["authenticated_user"] = "ana"
+    app.session_state["authenticated_user"] = user
     return app.run()
 
 
@@ -469,9 +469,9 @@ def a_run(dataset: str, model: str = "churn", run_id: str = RUN_STARTED) -> dict
 
 
 def test_an_uploaded_file_is_previewed_then_stored_and_trained_on(uploads_to) -> None:
-    app = train_page()
+    app = train_page(user="Ana Maria")  # a name that is no safe key: stored as Ana_Maria
     assert "up to 1 MiB" in app.caption[0].value
-    assert "s3://mlops-data/uploads/ana/" in app.caption[0].value
+    assert "s3://mlops-data/uploads/Ana_Maria/" in app.caption[0].value
     app.file_uploader[0].set_value(("Churn 2024.csv", CHURN, "text/csv"))
     app = app.run()
     assert not app.exception
@@ -490,7 +490,7 @@ def test_an_uploaded_file_is_previewed_then_stored_and_trained_on(uploads_to) ->
     app = submit(app, "Upload and train")
     assert not app.error
     [put] = [r for r in uploads_to.requests if r.method == "PUT"]
-    assert put.path.startswith("/mlops-data/uploads/ana/")
+    assert put.path.startswith("/mlops-data/uploads/Ana_Maria/")
     assert put.path.endswith("-Churn_2024.csv")
     assert put.body == CHURN
     [trigger] = uploads_to.calls("POST", "/api/v2/dags/train_model/dagRuns")

@@ -98,6 +98,13 @@ def test_each_users_files_go_under_their_own_prefix_and_never_overwrite() -> Non
     )
     later = uploads.object_key("uploads", "ana.maria", "my data.csv")
     assert later != key
+    # the page finds a user's runs by the same prefix
+    assert key.startswith(uploads.user_prefix("uploads/", "ana.maria"))
+    odd = uploads.object_key("uploads", "Ana Maria@example.com", "x.csv", now)
+    assert odd.startswith(uploads.user_prefix("uploads", "Ana Maria@example.com"))
+    assert (
+        uploads.user_prefix("uploads", "Ana Maria@example.com") == "uploads/Ana_Maria_example.com/"
+    )
 
 
 def s3(url: str, monkeypatch: pytest.MonkeyPatch):
