@@ -131,43 +131,35 @@ class AirflowClient:
 
     def dag(self, dag_id: str) -> dict:
         """The DAG's details, including `is_paused` and its `params`."""
-        return self._api("GET", f"/dags/{quote(dag_id, safe='')}/details")
+        return self._api("GET", f"{_dag_path(dag_id)}/details")
 
     def dag_runs(self, dag_id: str, limit: int = 20) -> list[dict]:
         """The DAG's most recent runs, newest first."""
         body = self._api(
             "GET",
-            f"/dags/{quote(dag_id, safe='')}/dagRuns",
+            f"{_dag_path(dag_id)}/dagRuns",
             params={"order_by": "-run_after", "limit": limit},
         )
         return body["dag_runs"]
 
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        body = self._api(
-            "GET",
-            f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}/taskInstances",
-        )
-        return body["task_instances"]
+        return self._api("GET", f"{_run_path(dag_id, run_id)}/taskInstances")["task_instances"]
 
     def dag_run(self, dag_id: str, run_id: str) -> dict:
-        return self._api("GET", f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}")
+        return self._api("GET", _run_path(dag_id, run_id))
 
     def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
         """A task's XCom value (its return value by default), as JSON."""
-        path = (
-            f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
-            f"/taskInstances/{quote(task_id, safe='')}/xcomEntries/{quote(key, safe='')}"
-        )
+        path = f"{_task_path(dag_id, run_id, task_id)}/xcomEntries/{quote(key, safe='')}"
         return self._api("GET", path)["value"]
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int) -> list[dict]:
         """One try's log as Airflow's structured events (event, level, error_detail, ...)."""
-        path = (
-            f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(run_id, safe='')}"
-            f"/taskInstances/{quote(task_id, safe='')}/logs/{try_number}"
-        )
         body = self._api(
-            "GET", path, params={"full_content": "true"}, headers={"Accept": "application/json"}
+            "GET",
+            f"{_task_path(dag_id, run_id, task_id)}/logs/{try_number}",
+            params={"full_content": "true"},
+            headers={"Accept": "application/json"},
         )
         return [event for event in body.get("content") or [] if isinstance(event, dict)]
 
@@ -175,9 +167,21 @@ class AirflowClient:
         """Start a run now with this conf; the new run as Airflow describes it."""
         return self._api(
             "POST",
-            f"/dags/{quote(dag_id, safe='')}/dagRuns",
+            f"{_dag_path(dag_id)}/dagRuns",
             json={"logical_date": None, "conf": conf},
         )
+
+
+def _dag_path(dag_id: str) -> str:
+    return f"/dags/{quote(dag_id, safe='')}"
+
+
+def _run_path(dag_id: str, run_id: str) -> str:
+    return f"{_dag_path(dag_id)}/dagRuns/{quote(run_id, safe='')}"
+
+
+def _task_path(dag_id: str, run_id: str, task_id: str) -> str:
+    return f"{_run_path(dag_id, run_id)}/taskInstances/{quote(task_id, safe='')}"
 
 
 def record_schema_of(openapi: Any) -> dict | None:

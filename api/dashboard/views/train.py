@@ -110,14 +110,15 @@ def runs_section(dag_id: str) -> None:
     except ServiceError as error:
         st.error(f"Could not read the runs of {dag_id}. {error}", icon=":material/error:")
         return
+    confs = {run["dag_run_id"]: run.get("conf") or {} for run in recent}
     by_id = {
-        run["dag_run_id"]: {
-            "run_id": run["dag_run_id"],
-            "model_name": (run.get("conf") or {}).get("model_name", "?"),
-            "dataset": (run.get("conf") or {}).get("dataset", ""),
+        run_id: {
+            "run_id": run_id,
+            "model_name": conf.get("model_name", "?"),
+            "dataset": conf.get("dataset", ""),
         }
-        for run in recent
-        if str((run.get("conf") or {}).get("dataset", "")).startswith(mine)
+        for run_id, conf in confs.items()
+        if str(conf.get("dataset", "")).startswith(mine)
     }
     started = st.session_state.get(STARTED_KEY)
     if not by_id:
