@@ -5,6 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export CONTAINERS_CONF := $(CURDIR)/local/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# `make up SCALE="app=2 airflow_worker=2"`: hosts per scalable group (local/config.py); a
+# later `make up` keeps the last scale until `make down`.
+ifdef SCALE
+export MLOPS_REPLICA_SCALE := $(SCALE)
+endif
 
 .PHONY: help prereqs venv locks wheelhouse up down status test unit lint molecule e2e bench drills clean
 
@@ -56,7 +61,7 @@ lint: venv ## ruff, yamllint, ansible-lint (production profile)
 molecule: venv ## molecule test of every role
 	$(PY) -m pytest -m molecule
 
-e2e: venv ## End-to-end checks on a replica the suite builds (writes docs/screenshots)
+e2e: venv ## End-to-end checks on a replica the suite builds (MLOPS_E2E_SCALE="airflow_worker=1 app=2": scaled out)
 	$(PY) -m pytest -m replica
 
 bench: venv ## Measure the running replica (make up first): bench/results/*.json, bench/README.md

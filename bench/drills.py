@@ -11,20 +11,23 @@ Results go to bench/results/drills-<UTC time>.json and the drills table of bench
 from __future__ import annotations
 
 import argparse
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
-import psycopg2
 
-from bench import report
+from bench import report, scaleout
 from bench.hosts import OnHost
 from bench.load import Load
 from bench.platform import Platform
 from bench.provenance import commit, machine
 from local import config, podman
+from local.__main__ import up as local_up
 
 RECOVERY_TIMEOUT = 180.0
 LOAD_CONNECTIONS = 4
@@ -37,6 +40,8 @@ LOAD_SECONDS = 40
 BEFORE_FAILURE_SECONDS = 5
 S3_OUTAGE_SECONDS = 20
 FLOOD = {"connections": 256, "seconds": 20}
+# Measured after the drills when the replica has 2 app hosts (--only picks it by this name).
+THROUGHPUT = "throughput through the load balancer, 1 and 2 app hosts"
 # (host, unit): every long-running unit of the platform
 UNITS = (
     ("mlflow", "mlflow"),
@@ -85,15 +90,7 @@ def _airflow_healthy(platform: Platform) -> bool:
 
 
 def _database_answers(platform: Platform) -> bool:
-    connection = psycopg2.connect(
-        host=platform.ip("rds"),
-        dbname="mlops",
-        user="mlflow",
-        password=platform.secrets["secret_db_password_mlflow"],
-        connect_timeout=5,
-        sslmode="verify-full",
-        sslrootcert=str(platform.replica.tls_dir / "ca.crt"),
-    )
+    connection = platform.database("mlflow")
     with connection, connection.cursor() as cursor:
         cursor.execute("select 1")
         ok = cursor.fetchone() == (1,)
@@ -101,10 +98,15 @@ def _database_answers(platform: Platform) -> bool:
     return ok
 
 
-def recovery(platform: Platform, started: float, condition: Callable[[], bool]) -> float | None:
+def recovery(
+    platform: Platform,
+    started: float,
+    condition: Callable[[], bool],
+    timeout: float = RECOVERY_TIMEOUT,
+) -> float | None:
     """Seconds from `started` until `condition()` and every service is healthy; None if not
-    within RECOVERY_TIMEOUT."""
-    while time.monotonic() - started < RECOVERY_TIMEOUT:
+    within `timeout`."""
+    while time.monotonic() - started < timeout:
         if _holds(condition) and not unhealthy(platform):
             return round(time.monotonic() - started, 1)
         time.sleep(0.25)
@@ -128,6 +130,11 @@ class Drill:
     load_connections: int = LOAD_CONNECTIONS
     load_seconds: int = LOAD_SECONDS
     load_pause_ms: int = LOAD_PAUSE_MS
+    timeout: float = RECOVERY_TIMEOUT
+    # the load goes through the load balancer (from the lb host) instead of to the app host
+    load_through_lb: bool = False
+    # hosts of a scalable group the drill needs (make up SCALE=...); skipped otherwise
+    needs: tuple[tuple[str, int], ...] = ()
 
 
 def kill_unit(unit: str) -> Callable[[OnHost], Callable[[], bool]]:
@@ -171,6 +178,23 @@ def stop_host_for(seconds: int) -> Callable[[OnHost], Callable[[], bool]]:
     return fail
 
 
+def replace_host(host: OnHost) -> Callable[[], bool]:
+    """Remove the host, with all it keeps on its disk, and make it anew as `make up` does: a
+    new container from the image, then the playbooks limited to it (a cold converge from the
+    wheelhouse). What the platform holds must all be there after."""
+    podman.remove_container(host.container)
+    local_up(host.replica)
+    playbook = Path(sys.executable).with_name("ansible-playbook")
+    inventory = str(host.replica.inventory_dir)
+    subprocess.run(
+        [str(playbook), "-i", inventory, "ansible/site.yml", "--limit", host.host.name],
+        cwd=config.REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return lambda: True
+
+
 def flood(host: OnHost) -> Callable[[], bool]:
     return lambda: True  # the flood is the load itself (see DRILLS)
 
@@ -185,6 +209,33 @@ DRILLS: tuple[Drill, ...] = (
     Drill(
         f"stop the S3 host {S3_OUTAGE_SECONDS} s under load", "s3", stop_host_for(S3_OUTAGE_SECONDS)
     ),
+    # MLflow keeps no state on its host (users and grants in PostgreSQL): a host made anew
+    # must serve every user, permission, run and model. The API serves its loaded champion
+    # meanwhile, so the load runs; the converge takes minutes.
+    Drill("replace the MLflow host", "mlflow", replace_host, load_seconds=60, timeout=900.0),
+    # The scaled-out replica (bench/scaleout.py): make up SCALE="app=2 airflow_worker=2".
+    Drill(
+        "app host drained and stopped behind the load balancer",
+        "app-2",
+        scaleout.app_host_out(graceful=True),
+        load_through_lb=True,
+        needs=(("app", 2),),
+    ),
+    Drill(
+        "app host killed behind the load balancer",
+        "app-2",
+        scaleout.app_host_out(graceful=False),
+        load_through_lb=True,
+        needs=(("app", 2),),
+    ),
+    Drill(
+        "Celery worker host killed during a training task",
+        "airflow-worker-1",
+        scaleout.worker_lost_in_training,
+        load=False,
+        timeout=600.0,
+        needs=(("airflow_worker", 2),),
+    ),
     Drill(
         f"flood: {FLOOD['connections']} connections for {FLOOD['seconds']} s",
         "app",
@@ -196,6 +247,10 @@ DRILLS: tuple[Drill, ...] = (
 )
 
 
+def fits(replica: config.Replica, drill: Drill) -> bool:
+    return all(replica.scale.get(group, 0) >= count for group, count in drill.needs)
+
+
 def run(platform: Platform, drill: Drill) -> dict:
     app = OnHost.named(platform.replica, "app")
     target = OnHost.named(platform.replica, drill.host)
@@ -205,20 +260,27 @@ def run(platform: Platform, drill: Drill) -> dict:
     before = platform.counts()
     figures = None
     if drill.load:
+        where = OnHost.named(platform.replica, "lb") if drill.load_through_lb else app
+        through = scaleout.through_lb(platform.replica) if drill.load_through_lb else {}
         with Load(
-            app, platform.api_key, drill.load_connections, drill.load_seconds, drill.load_pause_ms
+            where,
+            platform.api_key,
+            drill.load_connections,
+            drill.load_seconds,
+            drill.load_pause_ms,
+            **through,
         ) as load:
             time.sleep(BEFORE_FAILURE_SECONDS)
             started = time.monotonic()
             over = drill.fail(target)
             failure = time.monotonic() - started
-            recovered = recovery(platform, started, over)
+            recovered = recovery(platform, started, over, drill.timeout)
         figures = load.figures()
     else:
         started = time.monotonic()
         over = drill.fail(target)
         failure = time.monotonic() - started
-        recovered = recovery(platform, started, over)
+        recovered = recovery(platform, started, over, drill.timeout)
     after = platform.counts() if recovered is not None else before
     result = {
         "name": drill.name,
@@ -264,8 +326,12 @@ def main(argv: list[str] | None = None) -> int:
     chosen = [drill for drill in DRILLS if any(text in drill.name for text in texts)]
     if args.load_seconds:
         chosen = [replace(drill, load_seconds=args.load_seconds) for drill in chosen]
-    if not chosen:
+    if not chosen and not any(text in THROUGHPUT for text in texts):
         raise SystemExit(f"no drill matches {args.only!r}")
+    for drill in [d for d in chosen if not fits(replica, d)]:
+        needs = " ".join(f"{group}={count}" for group, count in drill.needs)
+        print(f'drill: {drill.name}: skipped, needs make up SCALE="{needs}"')
+        chosen.remove(drill)
     results: list[dict] = []
     data = {
         "taken_at": taken_at.isoformat(timespec="seconds"),
@@ -284,6 +350,11 @@ def main(argv: list[str] | None = None) -> int:
     for drill in chosen:
         results.append(run(platform, drill))
         report.keep(path, data)  # each drill kept as it ends
+    if replica.scale["app"] >= 2 and any(text in THROUGHPUT for text in texts):
+        measured = scaleout.throughput(replica, platform.api_key)
+        data["drills"]["throughput_through_lb"] = measured
+        print(f"drills: {THROUGHPUT}: {measured}")
+        report.keep(path, data)
     print(f"drills: {path}")
     failed = [r["name"] for r in results if r["recovered_s"] is None or r["lost"]]
     return 1 if failed else 0

@@ -15,14 +15,23 @@ class Load:
     """`with Load(app, key, connections, seconds) as load: ...`; then `load.summary`."""
 
     def __init__(
-        self, app: OnHost, api_key: str, connections: int, seconds: int, pause_ms: int = 0
+        self,
+        app: OnHost,
+        api_key: str,
+        connections: int,
+        seconds: int,
+        pause_ms: int = 0,
+        url: str = f"{serving.OURS}/predict",
+        headers: dict[str, str] | None = None,
     ) -> None:
+        """`url` and `headers`: another way to the API, e.g. through the load balancer
+        (https://127.0.0.1/predict on the lb host with the API's Host header)."""
         self.app = app
         self.script = f"/tmp/bench-load-{connections}.lua"  # noqa: S108 - on the app host
-        self.argv = wrk.command(f"{serving.OURS}/predict", self.script, connections, seconds)
+        self.argv = wrk.command(url, self.script, connections, seconds)
         body = json.dumps({"records": serving.records(1)})
         self._content = wrk.post_script(
-            body, {"X-API-Key": api_key}, statuses=True, pause_ms=pause_ms
+            body, {"X-API-Key": api_key, **(headers or {})}, statuses=True, pause_ms=pause_ms
         )
         self._output: dict[str, str | BaseException] = {}
         self._thread = threading.Thread(target=self._run, name="bench-load")

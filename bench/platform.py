@@ -9,15 +9,19 @@ from dataclasses import dataclass
 from functools import cached_property
 
 import httpx
+import psycopg2
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 from mlflow.exceptions import MlflowException
+from psycopg2 import sql
 
 from local import config, secrets
 from local.clients import AirflowApi
 
 MODEL = "wine-cultivar"  # the demo's registered model (ansible/group_vars: model_api)
 _VERSION_LINE = re.compile(r'^model_api_model_version\{pid="(\d+)"\} (\S+)$', re.MULTILINE)
+# What MLflow's basic-auth app keeps (roles/mlflow: the mlflow_auth schema).
+AUTH_TABLES = ("users", "experiment_permissions", "registered_model_permissions")
 _WOKE_LINE = re.compile(r'^model_api_webhooks_total\{result="woke"\} (\S+)$', re.MULTILINE)
 
 
@@ -91,7 +95,32 @@ class Platform:
             "runs": len(runs),
             "model_versions": len(versions),
             "dag_runs": dag_runs,
+            **self.auth_counts(),
         }
+
+    def auth_counts(self) -> dict[str, int]:
+        """MLflow's users and their grants, in the auth store's schema (as its own role)."""
+        connection = self.database("mlflow", options="-csearch_path=mlflow_auth")
+        with connection, connection.cursor() as cursor:
+            found = {}
+            for table in AUTH_TABLES:
+                cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
+                found[f"mlflow_{table}"] = cursor.fetchone()[0]
+        connection.close()
+        return found
+
+    def database(self, role: str, **options) -> psycopg2.extensions.connection:
+        """A connection to the platform's database as a service role, TLS verified."""
+        return psycopg2.connect(
+            host=self.ip("rds"),
+            dbname="mlops",
+            user=role,
+            password=self.secrets[f"secret_db_password_{role}"],
+            connect_timeout=5,
+            sslmode="verify-full",
+            sslrootcert=str(self.replica.tls_dir / "ca.crt"),
+            **options,
+        )
 
 
 def _all(search, *args, **kwargs) -> list:

@@ -10,6 +10,13 @@ Parameters (all editable in the trigger form or the REST API's `conf`):
 - `output`: s3://bucket/prefix to write the results under; empty for a folder of the run next
   to the dataset: `s3://bucket/path/name.csv` -> `s3://bucket/path/name.scored/<run id>/`.
 
+Where a run may write: Airflow's hosts may put objects in the data bucket only
+(`MLOPS_DATA_BUCKET` on the hosts), and there only the three outputs, in a
+`<name>.scored/<folder>/` or under `scored/<folder>/`: an `output` must be
+`s3://<data bucket>/scored/<name>`, and a dataset of another bucket needs one. Any other
+`output` fails the run at once, before the model is even looked up: the Airflow hosts' IAM
+roles on AWS, and the replica's object store key, allow nothing else.
+
 Each row is checked with the model API's own checks of the model's signature: a missing,
 null (where the signature does not make the input optional) or mistyped value rejects the row,
 not the file. A cell is read by its column's type in the signature: empty (or `NA`, `null`,
@@ -32,7 +39,8 @@ Outputs, under the output folder:
 
 A problem with the whole file fails the run at once, without retries and with a message that
 names it: the dataset does not exist or is no UTF-8 CSV, no such model, version or champion,
-a column the model requires is absent (named, with the file's columns).
+a column the model requires is absent (named, with the file's columns), an output where
+Airflow may not write.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ import pendulum
 from airflow.sdk import Param, dag, task
 
 from mlops_training.tasks import (
+    DATA_BUCKET,
     DEFAULT_DATASET,
     DEFAULT_MODEL,
     MODEL_NAME_PATTERN,
@@ -90,18 +99,22 @@ from mlops_training.tasks import (
             type=["null", "string"],
             pattern=r"^(s3://\S+/\S+)?$",
             description="s3://bucket/prefix for predictions.csv, rejected.csv and "
-            "summary.json; empty for <dataset without .csv>.scored/<run id>/ beside the dataset",
+            f"summary.json, under s3://{DATA_BUCKET}/scored/ (the only prefix Airflow may "
+            "write to); empty for <dataset without .csv>.scored/<run id>/ beside the dataset, "
+            f"which must then be in {DATA_BUCKET}",
         ),
     },
 )
 def score_dataset():
     @task
     @fail_on_bad_data
-    def resolve_model(params: dict | None = None) -> dict:
+    def resolve_model(params: dict | None = None, run_id: str | None = None) -> dict:
         from mlflow import MlflowClient
 
-        from mlops_training.scoring import resolve
+        from mlops_training.scoring import output_uris, resolve
 
+        # An output Airflow may not write to fails the run here, before any work.
+        output_uris(params["dataset"], params["output"], run_id, DATA_BUCKET)
         use_mlflow_connection()
         ref = resolve(MlflowClient(), params["model_name"], params["version"])
         how = f"its {ref.alias}" if ref.alias else "as asked"
@@ -117,7 +130,7 @@ def score_dataset():
         from mlops_training.scoring import ModelRef, output_uris, score_dataset
 
         use_mlflow_connection()
-        outputs = output_uris(params["dataset"], params["output"], run_id)
+        outputs = output_uris(params["dataset"], params["output"], run_id, DATA_BUCKET)
         with tempfile.TemporaryDirectory(prefix="score_dataset-") as workdir:
             summary = score_dataset(
                 params["dataset"],

@@ -28,6 +28,7 @@ from mlops_training.tasks import (
     DEFAULT_MODEL,
     MODEL_NAME_PATTERN,
     S3_URI_PATTERN,
+    TRAINING_QUEUE,
     fail_on_bad_data,
     read_frame,
     use_mlflow_connection,
@@ -153,7 +154,9 @@ def train_model():
         )
         return profile.to_dict()
 
-    @task
+    # On the CeleryExecutor the grid search goes to the `training` queue, which a group of
+    # bigger workers can take alone (airflow_celery_queues); LocalExecutor ignores queues.
+    @task(queue=TRAINING_QUEUE)
     @fail_on_bad_data
     def train(profile: dict, params: dict | None = None, run_id: str | None = None) -> dict:
         from mlops_training.data import DatasetProfile

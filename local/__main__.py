@@ -29,6 +29,10 @@ def up(replica: config.Replica) -> None:
     fingerprints = image.ensure_all({h.debian for h in replica.hosts})
     wheelhouse.ensure()
     hosts.ensure_network(replica)
+    for name in hosts.prune(replica):
+        print(f"scale: {name} is beyond {config.format_scale(replica.scale)}")
+    replica.scale_file.parent.mkdir(parents=True, exist_ok=True)
+    replica.scale_file.write_text(config.format_scale(replica.scale) + "\n")
     done = {h.name: hosts.ensure_host(replica, h, fingerprints[h.debian]) for h in replica.hosts}
     with ThreadPoolExecutor(max_workers=len(replica.hosts)) as pool:
         list(pool.map(lambda h: hosts.wait_booted(replica, h), replica.hosts))
@@ -42,14 +46,22 @@ def up(replica: config.Replica) -> None:
     path = inventory.write(replica)
     took = time.monotonic() - started
     print(
-        f"replica {replica.name}: {len(replica.hosts)} hosts up "
+        f"replica {replica.name} ({config.format_scale(replica.scale)}): "
+        f"{len(replica.hosts)} hosts up "
         f"({', '.join(f'{name} {what}' for name, what in done.items())}) in {took:.1f}s; "
         f"inventory {path}"
     )
 
 
 def servers(replica: config.Replica) -> list[tls.Server]:
-    return [tls.Server(h.name, replica.ip(h)) for h in replica.hosts]
+    return [
+        tls.Server(
+            h.name,
+            replica.ip(h),
+            replica.service_names() if "load_balancer" in h.groups else (),
+        )
+        for h in replica.hosts
+    ]
 
 
 def status(replica: config.Replica) -> int:
@@ -88,6 +100,20 @@ def urls(replica: config.Replica) -> None:
         f"-o UserKnownHostsFile={replica.known_hosts} admin@<host ip>"
     )
     print(f"  Credentials                {replica.secrets_file} (mode 0600, git-ignored)")
+    names = " ".join(replica.service_names())
+    print(f"\nThrough the load balancer, as on AWS (HTTPS, the CA {replica.tls_dir}/ca.crt)")
+    for name in replica.service_names():
+        print(f"  https://{name}")
+    print(
+        f"  The names resolve to {by_group['load_balancer']} once /etc/hosts has the line\n"
+        f"    {by_group['load_balancer']} {names}\n"
+        f"  or per command: curl --cacert {replica.tls_dir}/ca.crt "
+        f"--resolve {replica.service_names()[1]}:443:{by_group['load_balancer']} "
+        f"https://{replica.service_names()[1]}/health"
+    )
+    workers = [h.name for h in replica.hosts if "airflow_worker" in h.groups]
+    executor = f"CeleryExecutor on {', '.join(workers)}" if workers else "LocalExecutor"
+    print(f"\nScale: {config.format_scale(replica.scale)}; Airflow runs tasks with {executor}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,6 +56,8 @@ def image_name(release: int) -> str:
 # So the app host weighs an eighth of the others: alone on the cores it still gets them all.
 APP_CPU_SHARES = 128
 
+# The hosts every replica has, whatever its scale. `lb` stands in for the ALB (HAProxy, TLS
+# with the replica's CA) in front of the app, MLflow and Airflow hosts.
 HOSTS: tuple[Host, ...] = (
     Host("mlflow", ("mlflow",), 11),
     Host("airflow", ("airflow",), 12),
@@ -68,7 +70,75 @@ HOSTS: tuple[Host, ...] = (
         debian=13,
     ),
     Host("s3", ("object_store",), 22, {"seaweedfs": "/var/lib/seaweedfs"}),
+    Host("lb", ("load_balancer",), 23),
 )
+# With Airflow workers the replica gains the Redis-protocol broker their CeleryExecutor uses
+# (ElastiCache for Valkey on AWS); its queue survives a restart (append-only file).
+BROKER = Host("broker", ("broker",), 24, {"redis": "/var/lib/redis"})
+
+
+@dataclass(frozen=True)
+class Scalable:
+    """A group `make up SCALE=...` sizes: how many hosts, where their addresses start."""
+
+    group: str
+    default: int
+    minimum: int
+    maximum: int
+    first_octet: int  # of the second host (the first is the fixed one, when there is one)
+    cpu_shares: int = DEFAULT_CPU_SHARES
+
+
+# The default is what fits a 2-core machine: one host each, no Celery workers. The first app
+# and MLflow hosts are the fixed ones above; the others are app-2, mlflow-2, ...; workers are
+# airflow-worker-1, -2, ...
+SCALABLE: dict[str, Scalable] = {
+    "app": Scalable("app", 1, 1, 4, 32, APP_CPU_SHARES),
+    "mlflow": Scalable("mlflow", 1, 1, 3, 52),
+    "airflow_worker": Scalable("airflow_worker", 0, 0, 4, 41),
+}
+
+
+def parse_scale(text: str) -> dict[str, int]:
+    """`app=2 airflow_worker=2` (spaces or commas) into counts, each checked."""
+    scale = {name: s.default for name, s in SCALABLE.items()}
+    for item in text.replace(",", " ").split():
+        group, sep, count = item.partition("=")
+        if group not in SCALABLE or not sep:
+            raise ValueError(
+                f"scale {item!r}: use GROUP=COUNT with GROUP one of {', '.join(SCALABLE)}"
+            )
+        limits = SCALABLE[group]
+        if not count.isdigit() or not limits.minimum <= int(count) <= limits.maximum:
+            raise ValueError(
+                f"scale {item!r}: {group} takes {limits.minimum} to {limits.maximum} hosts"
+            )
+        scale[group] = int(count)
+    return scale
+
+
+def hosts_for(scale: dict[str, int]) -> tuple[Host, ...]:
+    """The fixed hosts, then the broker when there are workers, then the scaled-out hosts."""
+    hosts = list(HOSTS)
+    if scale.get("airflow_worker", 0):
+        hosts.append(BROKER)
+    for group in ("app", "mlflow"):
+        limits = SCALABLE[group]
+        for n in range(2, scale.get(group, limits.default) + 1):
+            name = f"{group}-{n}"
+            hosts.append(
+                Host(name, (group,), limits.first_octet + n - 2, cpu_shares=limits.cpu_shares)
+            )
+    workers = SCALABLE["airflow_worker"]
+    for n in range(1, scale.get("airflow_worker", 0) + 1):
+        hosts.append(Host(f"airflow-worker-{n}", ("airflow_worker",), workers.first_octet + n - 1))
+    return tuple(hosts)
+
+
+# The load balancer routes by host name, as the ALB does (Terraform's service_urls): the
+# services are https://<service>.<domain>; `.test` is reserved and never resolves publicly.
+DOMAIN = "mlops.test"
+SERVICES = ("dashboard", "api", "mlflow", "airflow")
 
 
 def cache_dir() -> Path:
@@ -85,7 +155,35 @@ class Replica:
     subnet: str = "10.89.60.0/24"
     state_dir: Path = REPO / ".replica"
     inventory_dir: Path = REPO / "inventories" / "local"
-    hosts: tuple[Host, ...] = HOSTS
+    # hosts per scalable group (parse_scale); not part of the replica's identity
+    scale: dict[str, int] = field(
+        default_factory=lambda: parse_scale(""), compare=False, hash=False
+    )
+
+    @property
+    def hosts(self) -> tuple[Host, ...]:
+        return hosts_for(self.scale)
+
+    @property
+    def resolvable(self) -> tuple[Host, ...]:
+        """The hosts whose names every host resolves (podman --add-host): the fixed ones and the
+        broker, whatever the scale, so that scaling never changes an existing host's spec."""
+        return (*HOSTS, BROKER)
+
+    def service_names(self) -> tuple[str, ...]:
+        """The names the load balancer answers for, e.g. mlflow.mlops.test."""
+        return tuple(f"{service}.{self.domain}" for service in SERVICES)
+
+    @property
+    def domain(self) -> str:
+        """The default replica's services are at <service>.mlops.test, another one's at
+        <service>.<name>.mlops.test, so two replicas' names never collide."""
+        return DOMAIN if self.name == "mlops" else f"{self.name}.{DOMAIN}"
+
+    @property
+    def scale_file(self) -> Path:
+        """The scale of the last `up`, kept until `down`: `make up` alone keeps the hosts."""
+        return self.state_dir / "scale"
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):
@@ -149,9 +247,23 @@ def from_env() -> Replica:
     subnet = os.environ.get("MLOPS_REPLICA_SUBNET", "10.89.60.0/24")
     state = os.environ.get("MLOPS_REPLICA_STATE")
     inventory = os.environ.get("MLOPS_REPLICA_INVENTORY")
+    state_dir = Path(state) if state else REPO / ".replica"
+    saved = state_dir / "scale"
+    text = os.environ.get("MLOPS_REPLICA_SCALE")
+    if text is None:
+        text = saved.read_text() if saved.exists() else ""
+    try:
+        scale = parse_scale(text)
+    except ValueError as exc:
+        raise SystemExit(f"MLOPS_REPLICA_SCALE: {exc}") from exc
     return Replica(
         name=name,
         subnet=subnet,
-        state_dir=Path(state) if state else REPO / ".replica",
+        state_dir=state_dir,
         inventory_dir=Path(inventory) if inventory else REPO / "inventories" / "local",
+        scale=scale,
     )
+
+
+def format_scale(scale: dict[str, int]) -> str:
+    return " ".join(f"{group}={count}" for group, count in sorted(scale.items()))

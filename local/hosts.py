@@ -126,8 +126,8 @@ def _run_args(replica: Replica, host: Host, fingerprint: str) -> list[str]:
     ]
     if host.cpu_shares != DEFAULT_CPU_SHARES:
         args += ["--cpu-shares", str(host.cpu_shares)]
-    for other in replica.hosts:
-        if other is not host:
+    for other in replica.resolvable:
+        if other.name != host.name:
             args += ["--add-host", f"{other.name}:{replica.ip(other)}"]
     for suffix, mount in host.volumes.items():
         args += ["--volume", f"{replica.volume(host, suffix)}:{mount}"]
@@ -257,24 +257,36 @@ def ssh_options(replica: Replica) -> list[str]:
     ]
 
 
+def prune(replica: Replica) -> list[str]:
+    """Remove the replica's hosts that its scale no longer has (their volumes stay)."""
+    wanted = {replica.container(h) for h in replica.hosts}
+    extra = [c for c in podman.labelled("container", _label(replica)) if c not in wanted]
+    _remove_all(extra)
+    return extra
+
+
 def remove(replica: Replica, purge: bool) -> None:
-    """Remove the hosts and the network; with purge, their data volumes too."""
-
-    def remove_host(host: Host) -> None:
-        # each host's systemd takes up to podman's stop timeout to shut down: all at once
-        name = replica.container(host)
-        if podman.exists("container", name):
-            podman.remove_container(name)
-            print(f"host {host.name}: removed")
-
-    with ThreadPoolExecutor(max_workers=len(replica.hosts) or 1) as pool:
-        list(pool.map(remove_host, replica.hosts))
-    for host in replica.hosts:
-        if purge:
-            for suffix in host.volumes:
-                vol = replica.volume(host, suffix)
-                if podman.exists("volume", vol):
-                    podman.run("volume", "rm", "--force", vol)
-                    print(f"host {host.name}: volume {vol} removed")
+    """Remove every host of the replica (of any scale) and its network; with purge, their data
+    volumes too."""
+    _remove_all(podman.labelled("container", _label(replica)))
+    if purge:
+        for vol in podman.labelled("volume", _label(replica)):
+            podman.run("volume", "rm", "--force", vol)
+            print(f"volume {vol} removed")
     if podman.exists("network", replica.network):
         podman.run("network", "rm", "--force", replica.network)
+    replica.scale_file.unlink(missing_ok=True)
+
+
+def _label(replica: Replica) -> str:
+    return f"{REPLICA_LABEL}={replica.name}"
+
+
+def _remove_all(containers: list[str]) -> None:
+    def remove_one(name: str) -> None:
+        # each host's systemd takes up to podman's stop timeout to shut down: all at once
+        podman.remove_container(name)
+        print(f"host {name}: removed")
+
+    with ThreadPoolExecutor(max_workers=len(containers) or 1) as pool:
+        list(pool.map(remove_one, containers))

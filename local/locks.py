@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,38 +132,48 @@ def uv() -> str:
 
 
 def compile_lock(source: Path, python: str) -> Path:
-    """Resolve one pins file for one Python version into its lock (uv, from the index)."""
+    """Resolve one pins file for one Python version into its lock (uv, from the index).
+
+    The versions the old lock holds are kept where the new pins allow them (uv reads its
+    output file as preferences): adding a pin adds what it needs and moves nothing else."""
     lock = lock_path(source, python)
     arch = platform.machine()
-    proc = subprocess.run(
-        [
-            uv(),
-            "pip",
-            "compile",
-            source.name,
-            "--generate-hashes",
-            "--no-header",
-            "--quiet",
-            "--python-version",
-            python,
-            "--python-platform",
-            f"{arch}-{MANYLINUX}",
-        ],
-        cwd=source.parent,
-        env={**os.environ, "UV_NO_CONFIG": "1"},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode != 0:
-        raise SystemExit(f"locks: uv could not resolve {source}:\n{proc.stderr}")
+    with tempfile.TemporaryDirectory() as scratch:
+        output = Path(scratch) / lock.name
+        if lock.exists():
+            shutil.copyfile(lock, output)
+        proc = subprocess.run(
+            [
+                uv(),
+                "pip",
+                "compile",
+                source.name,
+                "--output-file",
+                str(output),
+                "--generate-hashes",
+                "--no-header",
+                "--quiet",
+                "--python-version",
+                python,
+                "--python-platform",
+                f"{arch}-{MANYLINUX}",
+            ],
+            cwd=source.parent,
+            env={**os.environ, "UV_NO_CONFIG": "1"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"locks: uv could not resolve {source}:\n{proc.stderr}")
+        resolved = output.read_text()
     rel = source.relative_to(REPO) if source.is_relative_to(REPO) else source
     header = (
         f"# {rel} locked for Python {python} on {arch} Linux: every dependency, pinned\n"
         "# and hashed. Written by `make locks`; do not edit.\n"
         f"{DIGEST_PREFIX}{pins_digest(source, python)}\n"
     )
-    lock.write_text(header + proc.stdout)
+    lock.write_text(header + resolved)
     return lock
 
 

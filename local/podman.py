@@ -57,6 +57,14 @@ def inspect(kind: str, name: str) -> dict | None:
     return data[0] if data else None
 
 
+def labelled(kind: str, label: str) -> list[str]:
+    """The names of the containers or volumes that carry a label (key=value)."""
+    field = {"container": "{{.Names}}", "volume": "{{.Name}}"}[kind]
+    listing = ("ps", "--all") if kind == "container" else ("volume", "ls")
+    proc = run(*listing, "--filter", f"label={label}", "--format", field)
+    return sorted(proc.stdout.decode().split())
+
+
 def exec_(container: str, argv: Sequence[str], input: bytes | None = None) -> str:
     flags = ["-i"] if input is not None else []
     return run("exec", *flags, container, *argv, input=input).stdout.decode()

@@ -36,6 +36,8 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "secret_s3_secret_key": lambda: secrets.token_urlsafe(30),
     "secret_s3_upload_access_key": _access_key,
     "secret_s3_upload_secret_key": lambda: secrets.token_urlsafe(30),
+    "secret_s3_airflow_access_key": _access_key,
+    "secret_s3_airflow_secret_key": lambda: secrets.token_urlsafe(30),
     "secret_mlflow_admin_password": _token,
     "secret_mlflow_flask_secret_key": lambda: secrets.token_urlsafe(32),
     "secret_airflow_admin_password": _token,
@@ -49,6 +51,10 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "secret_dashboard_password": _token,
     "secret_mlflow_webhook_secret": lambda: secrets.token_urlsafe(32),
     "secret_mlflow_webhook_encryption_key": _fernet_key,
+    # the AUTH token of the Celery broker (the replica's broker host; Terraform's Secrets
+    # Manager secret for ElastiCache on AWS)
+    # (ElastiCache's rules allow letters, digits and a few signs, not '_': hex only)
+    "secret_broker_password": lambda: secrets.token_hex(32),
 }
 
 HEADER = (

@@ -32,6 +32,8 @@ class Server:
 
     name: str
     address: str
+    # further DNS names, e.g. the service names a load balancer answers for
+    aliases: tuple[str, ...] = ()
 
 
 def _write(path: Path, data: bytes, mode: int) -> None:
@@ -107,7 +109,11 @@ def ca(directory: Path, label: str) -> tuple[x509.Certificate, ec.EllipticCurveP
 
 
 def _sans(server: Server) -> list[x509.GeneralName]:
-    return [x509.DNSName(server.name), x509.IPAddress(ipaddress.ip_address(server.address))]
+    return [
+        x509.DNSName(server.name),
+        *(x509.DNSName(alias) for alias in server.aliases),
+        x509.IPAddress(ipaddress.ip_address(server.address)),
+    ]
 
 
 def _valid_for(cert: x509.Certificate, ca_cert: x509.Certificate, server: Server) -> bool:

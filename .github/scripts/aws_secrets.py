@@ -27,6 +27,10 @@ NOT_ON_AWS = frozenset(
         "secret_s3_secret_key",
         "secret_s3_upload_access_key",
         "secret_s3_upload_secret_key",
+        "secret_s3_airflow_access_key",
+        "secret_s3_airflow_secret_key",
+        # ElastiCache's AUTH token: Terraform sets it, in a Secrets Manager secret of its own
+        "secret_broker_password",
     }
 )
 

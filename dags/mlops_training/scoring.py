@@ -50,6 +50,23 @@ OUTPUT_FILES = {
     "rejected": "rejected.csv",
     "summary": "summary.json",
 }
+# Where a run may write, and nowhere else: the keys of the data bucket that match one of these
+# patterns, `*` standing for any characters, `/` included, as in an IAM policy's resources and
+# SeaweedFS's actions. Beside the dataset (s3://bucket/path/name.csv ->
+# path/name.scored/<run id>/), or under scored/<name>/ for an `output` given. The airflow and
+# airflow_worker roles may put objects there and only there (terraform/modules/compute/iam.tf,
+# local.scoring_output_keys), and so may the replica's airflow key
+# (ansible/group_vars/object_store.yml); tests/terraform/test_contracts.py holds them equal.
+SCORED_SUFFIX = ".scored"
+OUTPUT_PREFIX = "scored"
+WRITABLE_KEYS = tuple(
+    f"{folder}/*/{file}"
+    for folder in (f"*{SCORED_SUFFIX}", OUTPUT_PREFIX)
+    for file in OUTPUT_FILES.values()
+)
+_WRITABLE = re.compile(
+    "|".join(re.escape(pattern).replace(r"\*", ".*") for pattern in WRITABLE_KEYS), re.DOTALL
+)
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _BOOLEANS = {"true": True, "false": False}
@@ -124,20 +141,54 @@ def input_columns(ref: ModelRef) -> list[signature.Column]:
         raise ScoringError(f"{ref.label} cannot be scored: {error}") from error
 
 
-def output_uris(dataset: str, output: str | None, dag_run_id: str) -> dict[str, str]:
+def output_uris(
+    dataset: str, output: str | None, dag_run_id: str, data_bucket: str
+) -> dict[str, str]:
     """Where a run writes predictions.csv, rejected.csv and summary.json: under `output` when
     given (s3://bucket/prefix), else next to the dataset, in a folder of the run:
-    s3://bucket/path/name.csv -> s3://bucket/path/name.scored/<run id>/."""
+    s3://bucket/path/name.csv -> s3://bucket/path/name.scored/<run id>/. Only where Airflow
+    may write (WRITABLE_KEYS of `data_bucket`): anywhere else, a ScoringError before any work
+    (the object store would refuse the first upload after the whole file was scored)."""
     if output:
         bucket, prefix = parse_s3_uri(output.rstrip("/"), what="output")
     else:
         bucket, key = parse_s3_uri(dataset)
         stem = key[: -len(".csv")] if key.lower().endswith(".csv") else key
-        prefix = f"{stem}.scored/{_UNSAFE_KEY_CHARACTERS.sub('-', dag_run_id)}"
+        prefix = f"{stem}{SCORED_SUFFIX}/{_UNSAFE_KEY_CHARACTERS.sub('-', dag_run_id)}"
     uris = {name: f"s3://{bucket}/{prefix}/{file}" for name, file in OUTPUT_FILES.items()}
     if dataset in uris.values():
         raise ScoringError(f"output {output!r} would overwrite the dataset {dataset}")
+    _check_writable(bucket, prefix, dataset, output, data_bucket)
     return uris
+
+
+def writable(bucket: str, key: str, data_bucket: str) -> bool:
+    """Whether Airflow may put an object at s3://bucket/key: a key of WRITABLE_KEYS in the data
+    bucket, without an empty, `.` or `..` path segment (which a store might resolve)."""
+    segments = key.split("/")
+    return (
+        bucket == data_bucket
+        and not {"", ".", ".."} & set(segments)
+        and _WRITABLE.fullmatch(key) is not None
+    )
+
+
+def _check_writable(
+    bucket: str, prefix: str, dataset: str, output: str | None, data_bucket: str
+) -> None:
+    if all(writable(bucket, f"{prefix}/{file}", data_bucket) for file in OUTPUT_FILES.values()):
+        return
+    where = f"s3://{data_bucket}/{OUTPUT_PREFIX}/<name>"
+    if output:
+        raise ScoringError(
+            f"output {output!r} is not where Airflow may write: give an output under {where} "
+            f"(or none, to write beside a dataset of {data_bucket}, in <name>{SCORED_SUFFIX}/"
+            "<run id>/)"
+        )
+    raise ScoringError(
+        f"Airflow may not write beside the dataset {dataset} (only in <name>{SCORED_SUFFIX}/ "
+        f"folders of the data bucket {data_bucket}): give an output under {where}"
+    )
 
 
 def parse(column: signature.Column, cell: str) -> Any:

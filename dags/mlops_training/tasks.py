@@ -19,8 +19,14 @@ MLFLOW_CONNECTION = "mlflow_default"
 # Airflow hosts' environment), and the JSON Schema patterns of an S3 URI and a model name.
 DEFAULT_DATASET = os.environ.get("MLOPS_TRAINING_DATASET", "s3://mlops-data/demo/wine.csv")
 DEFAULT_MODEL = os.environ.get("MLOPS_MODEL_NAME", "wine-cultivar")
+# The data bucket, the only one the Airflow hosts may write to, and only where scoring writes
+# (mlops_training.scoring.WRITABLE_KEYS); the playbook sets it on the hosts.
+DATA_BUCKET = os.environ.get("MLOPS_DATA_BUCKET", "mlops-data")
 S3_URI_PATTERN = r"^s3://\S+/\S+$"
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][\w.-]{0,99}$"
+# The Celery queue of the heavy tasks (training): the airflow role's workers take it by
+# default (airflow_celery_queues); a bigger worker group can be given it alone.
+TRAINING_QUEUE = "training"
 
 
 def _s3():

@@ -91,6 +91,16 @@ data "aws_iam_policy_document" "plan" {
     resources = ["${aws_s3_bucket.state.arn}/${local.state_prefix}*.tflock"]
   }
 
+  # The one secret a plan reads: refreshing modules/broker's aws_secretsmanager_secret_version
+  # calls GetSecretValue, and a refused read fails every plan once a broker exists. Its value,
+  # the broker's AUTH token, is in the state this role reads anyway (modules/broker/README.md
+  # says why), so reading it here opens nothing new.
+  statement {
+    sid       = "RefreshBrokerAuthTokens"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [local.broker_secrets_arn]
+  }
+
   # ReadOnlyAccess reads more than a plan needs. A pull request's workflow runs with this
   # role, so what a plan never reads stays out of reach: the platform's secrets, object
   # contents other than the state, and log contents (the database's DDL log among them).
@@ -102,10 +112,10 @@ data "aws_iam_policy_document" "plan" {
   }
 
   statement {
-    sid       = "DenySecretValues"
-    effect    = "Deny"
-    actions   = ["secretsmanager:GetSecretValue"]
-    resources = ["*"]
+    sid           = "DenySecretValuesButTheBrokers"
+    effect        = "Deny"
+    actions       = ["secretsmanager:GetSecretValue"]
+    not_resources = [local.broker_secrets_arn]
   }
 
   statement {

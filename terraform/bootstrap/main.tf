@@ -31,4 +31,6 @@ locals {
 
   # The platform's secrets: .github/scripts/aws_secrets.py's /<project>/<environment>/<name>
   parameters_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/${var.project}"
+  # modules/broker's AUTH tokens (<project>-<environment>-broker-auth-<suffix>), every environment
+  broker_secrets_arn = "arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.project}-*-broker-auth-*"
 }

@@ -127,6 +127,12 @@ def fleet(fake_aws: FakeAws) -> dict[str, dict]:
         "mlops-staging-airflow-1": launch(**ours, Role="airflow", Name="mlops-staging-airflow-1"),
         "mlops-staging-app-1": launch(**ours, Role="app", Name="mlops-staging-app-1"),
         "mlops-staging-app-2": launch(**ours, Role="app", Name="mlops-staging-app-2"),
+        "mlops-staging-airflow_worker-1": launch(
+            **ours, Role="airflow_worker", Name="mlops-staging-airflow_worker-1"
+        ),
+        "mlops-staging-airflow_worker-2": launch(
+            **ours, Role="airflow_worker", Name="mlops-staging-airflow_worker-2"
+        ),
     }
     unnamed = launch(**ours, Role="airflow")
     fleet[unnamed["id"]] = unnamed

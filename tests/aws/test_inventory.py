@@ -14,7 +14,7 @@ from tests.conftest import REPO, VENV_BIN
 INVENTORY = str(REPO / "inventories" / "aws")
 # The mapping from the inventory's facts to role inputs lives beside the playbooks.
 PLAYBOOKS = str(REPO / "ansible")
-GROUPS = ("mlflow", "airflow", "app")
+GROUPS = ("mlflow", "airflow", "app", "airflow_worker")
 
 
 def plain(value):
@@ -91,6 +91,17 @@ def test_the_production_environment_sees_only_its_own_instance(fake_aws, fleet):
     assert hosts_of(listed, "mlflow") == {fleet["outsiders"]["production"]["id"]}
     assert not hosts_of(listed, "app")
     assert not hosts_of(listed, "airflow")
+    assert not hosts_of(listed, "airflow_worker")
+
+
+def test_the_workers_are_their_own_group_not_airflows(listed, fleet):
+    """Celery workers (Terraform's airflow_worker role) get the worker units, never the
+    scheduler's: a group of their own, disjoint from airflow."""
+    workers = hosts_of(listed, "airflow_worker")
+    assert workers == {"mlops-staging-airflow_worker-1", "mlops-staging-airflow_worker-2"}
+    assert not workers & hosts_of(listed, "airflow")
+    for name in workers:
+        assert listed["_meta"]["hostvars"][name]["ec2_tags"]["Role"] == "airflow_worker"
 
 
 def test_an_unset_environment_fails_instead_of_matching_nothing(fake_aws, fleet):
@@ -130,9 +141,14 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
     """The variables the roles get on an `mlflow` host, computed on the controller (debug runs
     no module on the host, so no Session Manager connection is made)."""
     load_aws_secrets().ensure(fake_aws.client("ssm"), PROJECT, "staging")
-    master = fake_aws.client("secretsmanager").create_secret(
+    secrets = fake_aws.client("secretsmanager")
+    master = secrets.create_secret(
         Name="rds!db-test",
         SecretString=json.dumps({"username": "mlops_admin", "password": "master-pw"}),
+    )
+    # modules/broker's AUTH token: a plain string, not JSON
+    broker_token = secrets.create_secret(
+        Name="mlops-staging-broker-auth-20261206000000000", SecretString="t0kenOfSixtyFourLetters"
     )
     outputs = {
         "terraform_outputs": {
@@ -144,6 +160,9 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
             "alb_dns_name": "mlops-staging-123.eu-west-1.elb.amazonaws.com",
             "service_urls": {"mlflow": "https://mlflow.example.org"},
             "ssm_bucket_name": "ssm-transfer-b",
+            "broker_address": "master.mlops-staging-broker.abc.euw1.cache.amazonaws.com",
+            "broker_port": 6379,
+            "broker_auth_secret_arn": broker_token["ARN"],
         }
     }
     extra = tmp_path / "terraform-outputs.json"
@@ -162,6 +181,10 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
         "platform_database_master",
         "platform_database_passwords",
         "platform_mlflow_url",
+        "platform_broker_host",
+        "platform_broker_port",
+        "platform_broker_password",
+        "platform_broker_ca_file",
     ]
     airflow = "hostvars[groups['airflow'][0]]"
     pairs = [f"'{name}': {name}" for name in wanted] + [
@@ -213,6 +236,44 @@ def test_group_vars_resolve_terraform_outputs_and_secrets_from_aws(fake_aws, fle
     assert got["airflow_s3_region"] == "eu-west-1"
     assert got["airflow_dags_bucket"] == "dags-b"
     assert got["platform_mlflow_url"] == f"http://{mlflow_ip}:5000"
+    assert got["platform_broker_host"] == outputs["terraform_outputs"]["broker_address"]
+    assert int(got["platform_broker_port"]) == 6379
+    assert got["platform_broker_password"] == "t0kenOfSixtyFourLetters"
+    assert got["platform_broker_ca_file"] == "/etc/ssl/certs/ca-certificates.crt"
+
+
+def test_broker_facts_without_a_broker_need_no_secret(fake_aws, fleet, tmp_path):
+    """Without workers Terraform's broker outputs are null; the facts that do not read the
+    secret still resolve, and nothing looks the token up unless a task uses it."""
+    outputs = {
+        "terraform_outputs": {
+            "broker_address": None,
+            "broker_port": None,
+            "broker_auth_secret_arn": None,
+            "ssm_bucket_name": "ssm-transfer-b",
+        }
+    }
+    extra = tmp_path / "terraform-outputs.json"
+    extra.write_text(json.dumps(outputs))
+    proc = fake_aws.run(
+        [
+            str(VENV_BIN / "ansible"),
+            "mlops-staging-airflow-1",
+            "-i",
+            INVENTORY,
+            "-e",
+            f"@{extra}",
+            "-m",
+            "ansible.builtin.debug",
+            "-a",
+            "msg={{ {'ca': platform_broker_ca_bundle, 'host': platform_broker_host} | to_json }}",
+        ]
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    got = json.loads(proc.stdout.split(" => ", 1)[1])["msg"]
+    got = json.loads(got) if isinstance(got, str) else got
+    assert got["ca"] == ""  # no bundle of ours: the system's has ElastiCache's CA
+    assert not got["host"]
 
 
 def test_group_vars_without_terraform_outputs_say_what_is_missing(fake_aws, fleet):

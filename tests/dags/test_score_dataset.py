@@ -70,3 +70,27 @@ def test_params_reject_bad_values(params, key: str, value: object) -> None:
     params.get_param(key).value = value
     with pytest.raises(ParamValidationError, match=f"param {key}"):
         params.validate()
+
+
+def test_an_output_where_airflow_may_not_write_fails_the_run_before_any_work(dagbag) -> None:
+    """The first task refuses it, without retries, before it asks MLflow for the model (the
+    object store would refuse the upload only after the whole file was scored)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from mlops_training.tasks import DATA_BUCKET
+
+    resolve_model = dagbag.dags["score_dataset"].get_task("resolve_model").python_callable
+    params = {"dataset": f"s3://{DATA_BUCKET}/demo/wine.csv", "model_name": "wine"}
+    with pytest.raises(AirflowFailException, match="is not where Airflow may write"):
+        resolve_model(params={**params, "output": "s3://elsewhere/out"}, run_id="manual__1")
+    with pytest.raises(AirflowFailException, match="may not write beside the dataset"):
+        resolve_model(
+            params={**params, "dataset": "s3://elsewhere/x.csv", "output": None},
+            run_id="manual__1",
+        )
+
+
+def test_the_output_param_names_where_airflow_may_write(params) -> None:
+    from mlops_training.tasks import DATA_BUCKET
+
+    assert f"s3://{DATA_BUCKET}/scored/" in params.get_param("output").description

@@ -46,6 +46,21 @@ def test_train_model_shape(dagbag) -> None:
         assert task.retries >= 1, task.task_id
 
 
+def test_training_goes_to_a_queue_the_workers_take(dagbag) -> None:
+    """The grid search is routed to its own Celery queue; the airflow role's workers take it
+    by default, the light tasks stay on the default queue."""
+    import yaml
+
+    from mlops_training.tasks import TRAINING_QUEUE
+
+    dag = dagbag.dags["train_model"]
+    defaults = yaml.safe_load((REPO / "roles/airflow/defaults/main.yml").read_text())
+    assert dag.get_task("train").queue == TRAINING_QUEUE
+    assert dag.get_task("validate_dataset").queue == "default"
+    assert TRAINING_QUEUE in defaults["airflow_celery_queues"]
+    assert "default" in defaults["airflow_celery_queues"]
+
+
 def test_train_model_params(dagbag) -> None:
     params = dagbag.dags["train_model"].params
     assert set(params.keys()) == {

@@ -11,7 +11,21 @@ def test_inventory_has_the_aws_groups_and_the_stand_ins(tmp_path):
     path = inventory.write(replica)
     data = yaml.safe_load(path.read_text())
     children = data["all"]["children"]
-    assert set(children) == {"mlflow", "airflow", "app", "database", "object_store"}
+    assert set(children) == {
+        "mlflow",
+        "airflow",
+        "airflow_worker",
+        "app",
+        "database",
+        "object_store",
+        "load_balancer",
+        "broker",
+    }
+    # without workers the groups are there, empty: no broker host, LocalExecutor
+    assert children["airflow_worker"]["hosts"] == {}
+    assert children["broker"]["hosts"] == {}
+    assert children["load_balancer"]["hosts"] == {"lb": {"ansible_host": "10.7.7.23"}}
+    assert data["all"]["vars"]["platform_domain"] == "t.mlops.test"
     assert children["database"]["hosts"] == {"rds": {"ansible_host": "10.7.7.21"}}
     assert children["object_store"]["hosts"] == {"s3": {"ansible_host": "10.7.7.22"}}
     assert data["all"]["vars"]["platform_network_cidr"] == "10.7.7.0/24"

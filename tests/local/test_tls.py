@@ -51,3 +51,13 @@ def test_a_new_ca_reissues_the_server_certificates(tmp_path):
     cert = x509.load_pem_x509_certificate((tmp_path / "rds.crt").read_bytes())
     assert cert.public_bytes(serialization.Encoding.PEM) != first
     cert.verify_directly_issued_by(x509.load_pem_x509_certificate(ca.read_bytes()))
+
+
+def test_a_load_balancer_certificate_carries_the_service_names(tmp_path):
+    """The lb host terminates TLS for every service name, as the ALB's ACM certificate."""
+    lb = tls.Server("lb", "10.1.2.23", ("api.mlops.test", "mlflow.mlops.test"))
+    tls.ensure(tmp_path, "t", [lb])
+    assert sans(tmp_path / "lb.crt") == {"lb", "api.mlops.test", "mlflow.mlops.test", "10.1.2.23"}
+    first = (tmp_path / "lb.crt").read_bytes()
+    tls.ensure(tmp_path, "t", [tls.Server("lb", "10.1.2.23", ("api.mlops.test",))])
+    assert (tmp_path / "lb.crt").read_bytes() != first  # a name less: issued again

@@ -3,9 +3,14 @@ one page per test, every response recorded, full-page screenshots for the README
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
 
 from tests.conftest import REPO
@@ -28,18 +33,31 @@ TIMEOUT_MS = 20_000
 
 
 @contextmanager
-def chromium(names: dict[str, str] | None = None) -> Iterator[Browser]:
-    """A headless Chromium; `names` ({host name: address}) are resolved as a DNS would."""
+def chromium(names: dict[str, str] | None = None, trusted: Path | None = None) -> Iterator[Browser]:
+    """A headless Chromium; `names` ({host name: address}) are resolved as a DNS would, and
+    the `trusted` certificate (the load balancer's, from the replica's CA) is accepted as a
+    browser whose store has the CA accepts it: Chromium takes no CA file, only pinned keys."""
     args = list(CHROMIUM_ARGS)
     if names:
         rules = ", ".join(f"MAP {name} {address}" for name, address in names.items())
         args.append(f"--host-resolver-rules={rules}")
+    if trusted:
+        args.append(f"--ignore-certificate-errors-spki-list={spki_hash(trusted)}")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
         try:
             yield browser
         finally:
             browser.close()
+
+
+def spki_hash(certificate: Path) -> str:
+    """base64(SHA-256(SubjectPublicKeyInfo)) of a PEM certificate, as Chromium pins keys."""
+    cert = x509.load_pem_x509_certificate(certificate.read_bytes())
+    spki = cert.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return base64.b64encode(hashlib.sha256(spki).digest()).decode()
 
 
 @contextmanager

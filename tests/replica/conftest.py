@@ -3,6 +3,7 @@ nothing once per session, converged with ansible/site.yml, removed with its data
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,13 @@ def replica(tmp_path_factory, host_image):
     base = tmp_path_factory.mktemp("replica")
     inv = base / "inventory"
     inventory.link_group_vars(REPO / "inventories" / "local" / "group_vars", inv / "group_vars")
+    # MLOPS_E2E_SCALE (e.g. "airflow_worker=1 app=2"): the same tests on a scaled-out replica
     rep = config.Replica(
-        name="mlops-test", subnet="10.89.61.0/24", state_dir=base / "state", inventory_dir=inv
+        name="mlops-test",
+        subnet="10.89.61.0/24",
+        state_dir=base / "state",
+        inventory_dir=inv,
+        scale=config.parse_scale(os.environ.get("MLOPS_E2E_SCALE", "")),
     )
     hosts.remove(rep, purge=True)  # leftovers of an earlier, interrupted run
     up(rep)
@@ -111,11 +117,16 @@ class Dashboard:
     password: str
 
 
+def public(replica, service: str) -> str:
+    """A service's URL through the load balancer, as users reach it (ALB's service_urls)."""
+    return f"https://{service}.{replica.domain}"
+
+
 @pytest.fixture(scope="session")
 def dashboard(converged, secrets) -> Dashboard:
-    """Where the dashboard answers and how to log in."""
+    """Where users open the dashboard (through the load balancer) and how to log in."""
     return Dashboard(
-        url=f"http://{ip(converged, 'app')}:8501",
+        url=public(converged, "dashboard"),
         username="admin",
         password=secrets["secret_dashboard_password"],
     )
@@ -124,7 +135,9 @@ def dashboard(converged, secrets) -> Dashboard:
 @pytest.fixture(scope="module")
 def browser(converged):
     """One Chromium per module, resolving the replica's host names (mlflow, airflow, app) to
-    their addresses as a user's DNS would: the host names are the origins the inventory
-    configures besides the addresses."""
-    with chromium({host.name: converged.ip(host) for host in converged.hosts}) as browser:
+    their addresses and the services' names to the load balancer, as a user's DNS would,
+    and trusting the load balancer's certificate (issued by the replica's CA)."""
+    names = {host.name: converged.ip(host) for host in converged.hosts}
+    names |= dict.fromkeys(converged.service_names(), ip(converged, "lb"))
+    with chromium(names, trusted=converged.tls_dir / "lb.crt") as browser:
         yield browser

@@ -20,7 +20,7 @@ import uuid
 from playwright.sync_api import Browser, Page, expect
 
 from tests.replica.browser import Responses, new_page, save
-from tests.replica.conftest import ip
+from tests.replica.conftest import ip, public
 
 FOREIGN_ORIGIN = "http://evil.example"
 # The training DAG's experiment and registered model; its runs are named "<model> <DAG run>".
@@ -29,8 +29,13 @@ RUN_NAME = re.compile(rf"^{MODEL} (manual|scheduled)__")
 
 
 def mlflow_origins(replica) -> dict[str, str]:
-    """The origins a browser opens MLflow at: its address, and its name (the public one)."""
-    return {"address": f"http://{ip(replica, 'mlflow')}:5000", "name": "http://mlflow:5000"}
+    """The origins a browser opens MLflow at: its address, its host name, and the public one
+    (through the load balancer, https)."""
+    return {
+        "address": f"http://{ip(replica, 'mlflow')}:5000",
+        "name": "http://mlflow:5000",
+        "public": public(replica, "mlflow"),
+    }
 
 
 def post(url: str, body: dict, auth: str, origin: str | None) -> tuple[int, str]:
@@ -111,8 +116,8 @@ def expect_runs(page: Page) -> None:
 def test_mlflow_ui_at_its_public_origin_experiments_a_run_its_metrics_and_models(
     browser, converged, secrets
 ):
-    """The whole journey at http://mlflow:5000 (the host's name, resolved by the browser)."""
-    base = mlflow_origins(converged)["name"]
+    """The whole journey at https://mlflow.<domain>, through the load balancer."""
+    base = mlflow_origins(converged)["public"]
     with mlflow_page(browser, secrets) as page:
         responses = Responses(page)
         page.goto(f"{base}/#/experiments")
@@ -153,7 +158,7 @@ def test_mlflow_ui_at_the_hosts_address_lists_runs(browser, converged, secrets):
 def test_airflow_ui_dags_a_run_and_a_task_log(browser, converged, secrets, airflow_api):
     """Log in through Airflow's login form (FAB auth manager), open the training DAG, its
     latest successful run and a task's log."""
-    base = f"http://{ip(converged, 'airflow')}:8080"
+    base = public(converged, "airflow")  # through the load balancer, as users reach it
     runs = airflow_api(
         "GET", "/api/v2/dags/train_model/dagRuns?state=success&order_by=-run_after&limit=1"
     )["dag_runs"]

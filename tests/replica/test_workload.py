@@ -106,6 +106,52 @@ def test_first_training_becomes_champion_and_is_served(
     assert len(response.json()["predictions"]) == 3
 
 
+def test_tasks_ran_where_the_executor_puts_them(airflow_api, converged) -> None:
+    """LocalExecutor: on the airflow host. CeleryExecutor (a replica with workers,
+    MLOPS_E2E_SCALE="airflow_worker=1"): on the workers, training on its own queue."""
+    (latest,) = airflow_api(
+        "GET", "/api/v2/dags/train_model/dagRuns?state=success&order_by=-run_after&limit=1"
+    )["dag_runs"]
+    path = f"/api/v2/dags/train_model/dagRuns/{latest['dag_run_id']}/taskInstances"
+    tasks = {t["task_id"]: t for t in airflow_api("GET", path)["task_instances"]}
+    workers = {converged.ip(h) for h in converged.hosts if "airflow_worker" in h.groups}
+    where = {t["hostname"] for t in tasks.values()}
+    assert where <= (workers or {ip(converged, "airflow")}), where
+    assert tasks["train"]["queue"] == "training"
+
+
+def test_predictions_through_the_load_balancer_verify_against_the_replica_ca(
+    converged, model_api
+) -> None:
+    """As users call the API on AWS: https://api.<domain> through the load balancer (the lb
+    host, standing in for the ALB), its certificate verified against the replica's CA."""
+    name = f"api.{converged.domain}"
+    lb = ip(converged, "lb")
+    curl = [
+        "curl",
+        "--silent",
+        "--show-error",
+        *("--cacert", str(converged.tls_dir / "ca.crt")),
+        *("--resolve", f"{name}:443:{lb}"),
+        *("--write-out", "\n%{http_code}"),
+    ]
+    body = json.dumps({"records": records(2)})
+    headers = [f"X-API-Key: {model_api.headers['X-API-Key']}", "Content-Type: application/json"]
+    predicted = run(
+        [*curl, *(a for h in headers for a in ("-H", h)), "-d", body, f"https://{name}/predict"]
+    )
+    assert predicted.returncode == 0, predicted.stderr
+    answer, status = predicted.stdout.rsplit("\n", 1)
+    assert status == "200", answer
+    assert len(json.loads(answer)["predictions"]) == 2
+    # the ALB's default action for a name it has no rule for
+    other = run([*curl, "-H", f"Host: unknown.{converged.domain}", f"https://{name}/health"])
+    assert other.stdout.rsplit("\n", 1)[1] == "404"
+    # and no TLS without the CA: the certificate is the replica's, not a public one
+    untrusted = run(["curl", "--silent", "--resolve", f"{name}:443:{lb}", f"https://{name}/health"])
+    assert untrusted.returncode == 60  # SSL certificate problem
+
+
 @contextmanager
 def under_load(model_api, label: str):
     """Four clients calling /predict until the block ends: (outcomes, versions served)."""

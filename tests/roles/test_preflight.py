@@ -59,6 +59,19 @@ GOOD = {
         "dashboard_model_api_url": "http://127.0.0.1:8000",
         "dashboard_model_api_key": "k" * 24,
     },
+    "broker": {
+        "broker_auth_token": "Broker-token-0123456789",
+        "broker_tls_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "broker_tls_key": "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+    },
+    "load_balancer": {
+        "load_balancer_domain": "mlops.example.org",
+        "load_balancer_services": [
+            {"name": "api", "port": 8000, "health_path": "/health", "backends": ["10.0.1.10"]}
+        ],
+        "load_balancer_tls_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        "load_balancer_tls_key": "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+    },
     "python_service": {
         "python_service_name": "demo",
         "python_service_lock_dir": str(REPO / "roles/python_service/molecule/default"),
@@ -84,6 +97,11 @@ CASES = [
         "postgresql/schemas",
         {"postgresql_service_roles": [{"name": "mlflow", "password": "short"}]},
         "postgresql_service_roles",
+    ),
+    (
+        "postgresql/schemas",
+        {"postgresql_extra_schemas": [{"name": "mlflow_auth", "owner": "nobody"}]},
+        "postgresql_extra_schemas",
     ),
     ("postgresql/schemas", {"postgresql_login_host": ""}, "postgresql_login_host"),
     ("postgresql/schemas", {"postgresql_login_ca_cert": ""}, "postgresql_login_ca_cert"),
@@ -173,6 +191,84 @@ CASES = [
         },
         "python_service_migration_package",
     ),
+    ("broker", {"broker_auth_token": None}, "broker_auth_token"),
+    ("broker", {"broker_auth_token": "Short-token-012"}, "broker_auth_token"),  # 15
+    ("broker", {"broker_auth_token": "t" * 129}, "broker_auth_token"),
+    ("broker", {"broker_auth_token": "Broker-token@0123456789"}, "broker_auth_token"),
+    ("broker", {"broker_tls_cert": "not a certificate"}, "broker_tls_cert"),
+    ("broker", {"broker_tls_key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"}, "broker_tls_key"),
+    ("broker", {"broker_bind_address": "everywhere"}, "broker_bind_address"),
+    ("broker", {"broker_port": 80}, "broker_port"),
+    ("broker", {"broker_port": 70000}, "broker_port"),
+    ("broker", {"broker_maxmemory_mb": 0}, "broker_maxmemory_mb"),
+    (
+        "load_balancer",
+        {"load_balancer_services": [{"name": "api", "port": 8000, "backends": []}]},
+        "load_balancer_services",  # no backends
+    ),
+    (
+        "load_balancer",
+        {
+            "load_balancer_services": [
+                {"name": "api", "host": "api_1", "port": 80, "backends": ["a"]}
+            ]
+        },
+        "load_balancer_services",  # not a DNS label
+    ),
+    (
+        "load_balancer",
+        {
+            "load_balancer_services": [
+                {"name": "api", "port": 80, "health_path": "health", "backends": ["a"]}
+            ]
+        },
+        "load_balancer_services",
+    ),
+    (
+        "load_balancer",
+        {"load_balancer_services": [{"name": "api", "port": 80, "backends": ["a", "a:80"]}]},
+        "load_balancer_services",  # the same backend twice
+    ),
+    (
+        "load_balancer",
+        {"load_balancer_services": [{"name": "api", "port": 80, "backends": ["a:99999"]}]},
+        "load_balancer_services",
+    ),
+    (
+        "load_balancer",
+        {
+            "load_balancer_services": [
+                {"name": "api", "port": 8000, "backends": ["a"]},
+                {"name": "api", "host": "model", "port": 8000, "backends": ["b"]},
+            ]
+        },
+        "load_balancer_services",  # two of the same name
+    ),
+    (
+        "load_balancer",
+        {
+            "load_balancer_services": [
+                {"name": "api", "port": 8000, "backends": ["a"]},
+                {"name": "model", "host": "api", "port": 8000, "backends": ["b"]},
+            ]
+        },
+        "load_balancer_services",  # two of the same host
+    ),
+    ("load_balancer", {"load_balancer_domain": None}, "load_balancer_domain"),
+    ("load_balancer", {"load_balancer_domain": "Example Org"}, "load_balancer_domain"),
+    ("load_balancer", {"load_balancer_tls_cert": "not a certificate"}, "load_balancer_tls_cert"),
+    (
+        "load_balancer",
+        {"load_balancer_tls_key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"},
+        "load_balancer_tls_key",
+    ),
+    ("load_balancer", {"load_balancer_health_timeout": 15}, "load_balancer_health_timeout"),
+    (
+        "load_balancer",
+        {"load_balancer_unhealthy_threshold": 1},
+        "load_balancer_unhealthy_threshold",
+    ),
+    ("load_balancer", {"load_balancer_idle_timeout": 0}, "load_balancer_idle_timeout"),
 ]
 
 

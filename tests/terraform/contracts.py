@@ -327,6 +327,40 @@ def storage_problems(root: Path, unversioned: frozenset[str] = frozenset()) -> l
     return problems
 
 
+# --- caches ----------------------------------------------------------------------------------
+
+_KMS_KEY_REF = re.compile(r"^\$\{aws_kms_key\.[A-Za-z0-9_-]+\.arn\}$")
+
+
+def cache_problems(root: Path) -> list[str]:
+    """ElastiCache replication groups that are not encrypted in transit (TLS required) and at
+    rest under a key of the account, that take clients without a token, or that are not placed
+    in a subnet group and security groups of their own (the default ones are the VPC's)."""
+    problems = []
+    for res in resources(root):
+        if res.type != "aws_elasticache_replication_group":
+            continue
+        body = res.body
+        if body.get("transit_encryption_enabled") is not True:
+            problems.append(f"{res.address}: transit encryption not enabled")
+        if body.get("transit_encryption_mode", "required") != "required":
+            problems.append(f"{res.address}: TLS not required (transit_encryption_mode)")
+        if body.get("at_rest_encryption_enabled") is not True:
+            problems.append(f"{res.address}: not encrypted at rest")
+        elif not _KMS_KEY_REF.match(str(body.get("kms_key_id", ""))):
+            problems.append(f"{res.address}: at-rest key is not a customer managed aws_kms_key")
+        token = body.get("auth_token", body.get("auth_token_wo"))
+        if not body.get("user_group_ids") and not (
+            isinstance(token, str) and token.startswith("${")
+        ):
+            problems.append(f"{res.address}: no generated AUTH token")
+        if not body.get("subnet_group_name"):
+            problems.append(f"{res.address}: no subnet group of its own")
+        if not body.get("security_group_ids"):
+            problems.append(f"{res.address}: no security group of its own")
+    return problems
+
+
 # --- secrets ---------------------------------------------------------------------------------
 
 _SECRET_PATTERNS = {
@@ -516,19 +550,39 @@ def principals(statement: dict) -> set[tuple[str, str]]:
     return {(p["type"], i) for p in statement.get("principals", []) for i in p["identifiers"]}
 
 
+def _covers(statement: dict, action: str, arn: str, values: dict[str, str] | None) -> bool:
+    """Whether a statement names the action on the ARN (`not_resources`: all but those)."""
+    import fnmatch
+
+    if not any(fnmatch.fnmatchcase(action, a) for a in statement.get("actions", [])):
+        return False
+    if "not_resources" in statement:
+        excluded = [render(r, values or {}) for r in statement["not_resources"]]
+        return not any(fnmatch.fnmatchcase(arn, r) for r in excluded)
+    resources = [render(r, values or {}) for r in statement.get("resources", [])]
+    return any(fnmatch.fnmatchcase(arn, r) for r in resources)
+
+
 def denies(
     statements: list[dict], action: str, arn: str, values: dict[str, str] | None = None
 ) -> bool:
     """Whether an unconditional Deny statement covers the action on the ARN."""
-    import fnmatch
+    return any(
+        statement.get("effect") == "Deny"
+        and not statement.get("condition")
+        and _covers(statement, action, arn, values)
+        for statement in statements
+    )
 
-    for statement in statements:
-        if statement.get("effect") != "Deny" or statement.get("condition"):
-            continue
-        actions = statement.get("actions", [])
-        resources = [render(r, values or {}) for r in statement.get("resources", [])]
-        if any(fnmatch.fnmatchcase(action, a) for a in actions) and any(
-            fnmatch.fnmatchcase(arn, r) for r in resources
-        ):
-            return True
-    return False
+
+def allows(
+    statements: list[dict], action: str, arn: str, values: dict[str, str] | None = None
+) -> bool:
+    """Whether an unconditional Allow statement covers the action on the ARN (a Deny may
+    still win: see denies)."""
+    return any(
+        statement.get("effect") == "Allow"
+        and not statement.get("condition")
+        and _covers(statement, action, arn, values)
+        for statement in statements
+    )

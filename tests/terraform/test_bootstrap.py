@@ -26,6 +26,9 @@ RENDER = {
 }
 
 
+PARTITION_RENDER = {**RENDER, "local.partition": "aws"}
+
+
 def resources() -> dict[str, dict]:
     return contracts.typed_blocks(BOOTSTRAP, "resource")
 
@@ -134,6 +137,43 @@ def test_the_plan_role_reads_the_state_writes_only_lock_files_and_no_secret():
     assert contracts.denies(statements, "ssm:GetParametersByPath", parameter, RENDER)
     master = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:rds!db-0123-AbCd"
     assert contracts.denies(statements, "secretsmanager:GetSecretValue", master, RENDER)
+    other = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:mlops-staging-api-key-AbCd"
+    assert contracts.denies(statements, "secretsmanager:GetSecretValue", other, RENDER)
+
+
+def test_the_plan_role_refreshes_the_broker_token_and_no_other_secret():
+    """modules/broker keeps its AUTH token in a secret version Terraform manages: a plan's
+    refresh reads it (GetSecretValue), so the plan role may, for that secret only. The token is
+    in the state the role reads anyway (modules/broker/README.md)."""
+    statements = _inline_statements("plan")
+    pattern = contracts.locals_of(BOOTSTRAP)["broker_secrets_arn"]
+    values = {**RENDER, "local.broker_secrets_arn": contracts.render(pattern, PARTITION_RENDER)}
+    broker = contracts.typed_blocks(REPO / "terraform/modules/broker", "resource")
+    prefix = broker["aws_secretsmanager_secret.auth_token"]["name_prefix"]
+    for environment in ("staging", "production"):
+        name = prefix.replace("${local.name}", f"mlops-{environment}-broker")
+        arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}20261206000000000-AbCdEf"
+        assert not contracts.denies(statements, "secretsmanager:GetSecretValue", arn, values)
+        assert contracts.allows(statements, "secretsmanager:GetSecretValue", arn, values)
+    lookalike = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:other-staging-broker-auth-x"
+    assert contracts.denies(statements, "secretsmanager:GetSecretValue", lookalike, values)
+
+
+def test_the_deploy_roles_read_the_secrets_ansible_needs():
+    """The apply job runs Ansible, whose inventory reads the RDS master secret and the broker's
+    AUTH token (inventories/aws/group_vars/all): PowerUserAccess allows it, nothing denies it."""
+    attached = [
+        body["policy_arn"]
+        for body in resources().values()
+        if "aws_iam_role.deploy" in str(body.get("for_each")) and "policy_arn" in body
+    ]
+    assert attached == ["arn:${local.partition}:iam::aws:policy/PowerUserAccess"]
+    statements = [
+        _for_environment(s, "staging", ["production"]) for s in _inline_statements("deploy")
+    ]
+    for secret in ("rds!db-0123-AbCd", "mlops-staging-broker-auth-20261206000000000-AbCdEf"):
+        arn = f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{secret}"
+        assert not contracts.denies(statements, "secretsmanager:GetSecretValue", arn, RENDER)
 
 
 def test_a_deploy_role_per_environment_trusted_only_from_that_environment():

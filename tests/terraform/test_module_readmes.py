@@ -198,9 +198,16 @@ def readme_problems(directory: Path, text: str) -> list[str]:
 
 
 def test_every_module_is_checked():
-    assert {"alb", "bucket", "compute", "database", "network", "platform", "storage"} <= set(
-        MODULE_NAMES
-    )
+    assert {
+        "alb",
+        "bucket",
+        "broker",
+        "compute",
+        "database",
+        "network",
+        "platform",
+        "storage",
+    } <= set(MODULE_NAMES)
 
 
 @pytest.mark.parametrize("module", MODULE_NAMES)

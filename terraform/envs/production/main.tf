@@ -1,6 +1,6 @@
-# Production: the platform with the production profile of modules/platform (Multi-AZ database,
-# 14 days of backups, deletion protection on the database and the load balancer, buckets that
-# cannot be destroyed while they hold objects).
+# Production: the platform with the production profile of modules/platform (Multi-AZ database
+# and broker, 14 days of backups, deletion protection on the database and the load balancer,
+# buckets that cannot be destroyed while they hold objects).
 
 locals {
   environment = "production"
@@ -29,10 +29,13 @@ module "platform" {
   allowed_ingress_cidrs = var.allowed_ingress_cidrs
   domain_name           = var.domain_name
   certificate_arn       = var.certificate_arn
+  # Hosts per role, from terraform.tfvars; null takes modules/compute's sizes (no Celery
+  # workers). airflow_worker hosts also create the broker (modules/broker).
+  instances = var.instances
 
-  # Sizes: modules/compute and modules/database defaults (measured there). To change them:
-  # instances         = { mlflow = { count = 1, instance_type = "t3.medium" }, ... }
+  # Other sizes: modules/database and modules/broker defaults. To change them:
   # db_instance_class = "db.t4g.medium"
+  # broker_node_type  = "cache.t4g.small"
 }
 
 # One output: what inventories/aws and the deploy workflow read (modules/platform/outputs.tf).

@@ -33,3 +33,12 @@ variable "certificate_arn" {
   description = "ACM certificate for *.<domain_name> in the same region."
   type        = string
 }
+
+variable "instances" {
+  description = "Per role (mlflow, airflow, app, airflow_worker): instance count and type. null: modules/compute's sizes, no airflow_worker."
+  type = map(object({
+    count         = number
+    instance_type = string
+  }))
+  default = null
+}

@@ -44,7 +44,7 @@ variable "certificate_arn" {
 }
 
 variable "instance_ids" {
-  description = "Instance ids per role (mlflow, airflow, app), keyed by instance name."
+  description = "Instance ids per role, keyed by instance name: every instance of mlflow, airflow and app is attached, other roles (airflow_worker) serve nothing here."
   type        = map(map(string))
 }
 

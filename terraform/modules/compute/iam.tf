@@ -3,25 +3,53 @@
 # least each role needs:
 #   mlflow:  artifacts bucket read/write (the artifact proxy stores and deletes artifacts, and
 #            aborts the multipart uploads of large artifacts that fail)
-#   airflow: dags and data buckets read-only (S3 DAG bundle, training datasets); artifacts go
-#            through MLflow's proxy, never straight to the bucket
+#   airflow: dags and data buckets read (S3 DAG bundle, training datasets); put objects in the
+#            data bucket only where the score_dataset DAG writes its outputs (below), nothing
+#            else; artifacts go through MLflow's proxy, never straight to the bucket
+#   airflow_worker: exactly what airflow gets: with the CeleryExecutor the workers run the
+#            tasks the airflow host runs with the LocalExecutor, from the same DAG bundle
 #   app:     put objects under the data bucket's upload prefix only (the dashboard stores
 #            users' CSV files there for training; it never reads, lists or deletes them);
 #            models come through MLflow
 
 locals {
-  roles = toset(["mlflow", "airflow", "app"])
+  roles = toset(["mlflow", "airflow", "app", "airflow_worker"])
 
   s3_read_buckets = {
-    mlflow  = [var.bucket_arns["artifacts"]]
-    airflow = [var.bucket_arns["dags"], var.bucket_arns["data"]]
-    app     = []
+    mlflow         = [var.bucket_arns["artifacts"]]
+    airflow        = [var.bucket_arns["dags"], var.bucket_arns["data"]]
+    app            = []
+    airflow_worker = [var.bucket_arns["dags"], var.bucket_arns["data"]]
   }
 
   s3_write_buckets = {
-    mlflow  = [var.bucket_arns["artifacts"]]
-    airflow = []
-    app     = []
+    mlflow         = [var.bucket_arns["artifacts"]]
+    airflow        = []
+    app            = []
+    airflow_worker = []
+  }
+
+  # The only keys the score_dataset DAG writes (predictions.csv, rejected.csv, summary.json),
+  # in the data bucket: beside its dataset, <name>.scored/<run id>/, or under scored/<name>/
+  # for an output given. `*` spans `/`. The DAG refuses any other output before it scores
+  # (WRITABLE_KEYS of dags/mlops_training/scoring.py, which tests/terraform holds equal).
+  scoring_output_keys = [
+    "*.scored/*/predictions.csv",
+    "*.scored/*/rejected.csv",
+    "*.scored/*/summary.json",
+    "scored/*/predictions.csv",
+    "scored/*/rejected.csv",
+    "scored/*/summary.json",
+  ]
+
+  # Objects a role may put (no delete, no listing of uploads): PutObject also covers the
+  # create, upload-part and complete calls of a multipart upload (boto3 splits a file above
+  # 8 MiB, a large predictions.csv), AbortMultipartUpload the cleanup of one that fails.
+  s3_write_objects = {
+    mlflow         = []
+    airflow        = [for k in local.scoring_output_keys : "${var.bucket_arns["data"]}/${k}"]
+    app            = []
+    airflow_worker = [for k in local.scoring_output_keys : "${var.bucket_arns["data"]}/${k}"]
   }
 }
 
@@ -96,6 +124,16 @@ data "aws_iam_policy_document" "s3" {
       resources = local.s3_write_buckets[each.key]
     }
   }
+
+  dynamic "statement" {
+    for_each = length(local.s3_write_objects[each.key]) > 0 ? [1] : []
+
+    content {
+      sid       = "PutObjects"
+      actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
+      resources = local.s3_write_objects[each.key]
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "s3" {
@@ -107,7 +145,8 @@ resource "aws_iam_role_policy" "s3" {
 }
 
 # The dashboard's uploads: one PutObject (files are at most 200 MiB, no multipart) under
-# <upload_prefix>/ of the data bucket, where the airflow role reads them for training.
+# <upload_prefix>/ of the data bucket, where the airflow and airflow_worker roles read them for
+# training.
 data "aws_iam_policy_document" "uploads" {
   statement {
     sid       = "PutUploads"
@@ -128,7 +167,8 @@ resource "aws_iam_role_policy" "uploads" {
 # app host, the one outside traffic reaches, could read every environment's database
 # passwords and keys. The path is .github/scripts/aws_secrets.py's /<project>/<environment>/,
 # denied for all environments of the project; RDS names the master secrets it manages
-# rds!db-<id> (rds!cluster-<id> for clusters).
+# rds!db-<id> (rds!cluster-<id> for clusters), modules/broker its AUTH token
+# <project>-<environment>-broker-auth-<suffix> (Ansible writes it into the workers' settings).
 data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
@@ -155,6 +195,13 @@ data "aws_iam_policy_document" "deny_secrets" {
     effect    = "Deny"
     actions   = ["secretsmanager:GetSecretValue"]
     resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:rds!*"]
+  }
+
+  statement {
+    sid       = "DenyBrokerAuthTokens"
+    effect    = "Deny"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:${local.partition}:secretsmanager:${local.region}:${local.account_id}:secret:${var.project}-*-broker-auth-*"]
   }
 }
 

@@ -16,3 +16,10 @@ output "instance_role_arns" {
   description = "IAM role ARN per host role."
   value       = { for r, role in aws_iam_role.role : r => role.arn }
 }
+
+# From the variable alone, so it is known at plan time: modules/platform decides from it
+# whether the broker exists.
+output "instance_counts" {
+  description = "Instance count per role."
+  value       = { for role, spec in var.instances : role => spec.count }
+}

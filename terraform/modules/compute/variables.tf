@@ -9,7 +9,7 @@ variable "environment" {
 }
 
 variable "instances" {
-  description = "Per role (mlflow, airflow, app): how many instances and of which type."
+  description = "Per role (mlflow, airflow, app, airflow_worker): how many instances and of which type."
   type = map(object({
     count         = number
     instance_type = string
@@ -22,20 +22,29 @@ variable "instances" {
   #   t3.large (8 GB, 2 vCPU) leaves room for training tasks; t3.medium (4 GB) is the floor.
   # - mlflow: server with job execution off ~470 MB, with its 0.9 GB virtualenv: t3.medium.
   # - app: model API (a loaded model plus pandas, scikit-learn) and Streamlit: t3.medium.
+  # - airflow_worker: a Celery worker runs the tasks the LocalExecutor runs on the airflow host
+  #   (training included), so it gets the airflow host's size. None by default: the
+  #   LocalExecutor stays the small default, and a count above 0 also creates the broker
+  #   (modules/platform).
   default = {
-    mlflow  = { count = 1, instance_type = "t3.medium" }
-    airflow = { count = 1, instance_type = "t3.large" }
-    app     = { count = 1, instance_type = "t3.medium" }
+    mlflow         = { count = 1, instance_type = "t3.medium" }
+    airflow        = { count = 1, instance_type = "t3.large" }
+    app            = { count = 1, instance_type = "t3.medium" }
+    airflow_worker = { count = 0, instance_type = "t3.large" }
   }
 
   validation {
-    condition     = sort(keys(var.instances)) == sort(["airflow", "app", "mlflow"])
-    error_message = "instances must have exactly the roles mlflow, airflow and app."
+    condition     = sort(keys(var.instances)) == sort(["airflow", "airflow_worker", "app", "mlflow"])
+    error_message = "instances must have exactly the roles mlflow, airflow, app and airflow_worker."
   }
 
+  # Every service but the workers needs a host; the workers are optional (LocalExecutor).
   validation {
-    condition     = alltrue([for r in values(var.instances) : r.count >= 1 && r.count <= 10 && floor(r.count) == r.count])
-    error_message = "Each role needs between 1 and 10 instances."
+    condition = alltrue([
+      for role, r in var.instances :
+      r.count >= (role == "airflow_worker" ? 0 : 1) && r.count <= 10 && floor(r.count) == r.count
+    ])
+    error_message = "mlflow, airflow and app need between 1 and 10 instances, airflow_worker between 0 and 10."
   }
 
   validation {
@@ -43,13 +52,16 @@ variable "instances" {
     error_message = "Each instance_type must look like an EC2 instance type, e.g. t3.large."
   }
 
-  # Airflow with LocalExecutor needs ~1.8 GB before any task runs (see above).
+  # Airflow with LocalExecutor needs ~1.8 GB before any task runs (see above), and a Celery
+  # worker runs the same tasks.
   validation {
-    condition = !contains(
-      ["t3.nano", "t3.micro", "t3.small", "t3a.nano", "t3a.micro", "t3a.small", "t4g.nano", "t4g.micro", "t4g.small"],
-      try(var.instances["airflow"].instance_type, "")
-    )
-    error_message = "Airflow needs at least 4 GB of memory (t3.medium); 2 GB types are too small."
+    condition = alltrue([
+      for role in ["airflow", "airflow_worker"] : !contains(
+        ["t3.nano", "t3.micro", "t3.small", "t3a.nano", "t3a.micro", "t3a.small", "t4g.nano", "t4g.micro", "t4g.small"],
+        try(var.instances[role].instance_type, "")
+      )
+    ])
+    error_message = "Airflow and its workers need at least 4 GB of memory (t3.medium); 2 GB types are too small."
   }
 }
 
@@ -59,7 +71,7 @@ variable "subnet_ids" {
 }
 
 variable "security_group_ids" {
-  description = "Security group per role (mlflow, airflow, app)."
+  description = "Security group per role (mlflow, airflow, app, airflow_worker)."
   type        = map(string)
 }
 

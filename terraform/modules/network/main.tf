@@ -35,7 +35,7 @@ resource "aws_subnet" "public" {
   tags = { Name = "${local.name}-public-${var.availability_zones[count.index]}", Tier = "public" }
 }
 
-# Private subnets hold the EC2 hosts and RDS.
+# Private subnets hold the EC2 hosts, RDS and the broker.
 resource "aws_subnet" "private" {
   count = 2
 

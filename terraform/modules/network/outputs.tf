@@ -31,13 +31,15 @@ output "private_subnet_ids" {
 # A new security group has no egress rule once Terraform removed AWS's default one: the
 # hosts get their groups only with the egress rules their first boot needs.
 output "security_group_ids" {
-  description = "Security group per tier: alb, mlflow, airflow, app, rds (with the hosts' egress rules in place)."
+  description = "Security group per tier: alb, mlflow, airflow, app, airflow_worker, rds, broker (with the hosts' egress rules in place)."
   value = {
-    alb     = aws_security_group.alb.id
-    mlflow  = aws_security_group.mlflow.id
-    airflow = aws_security_group.airflow.id
-    app     = aws_security_group.app.id
-    rds     = aws_security_group.rds.id
+    alb            = aws_security_group.alb.id
+    mlflow         = aws_security_group.mlflow.id
+    airflow        = aws_security_group.airflow.id
+    app            = aws_security_group.app.id
+    airflow_worker = aws_security_group.airflow_worker.id
+    rds            = aws_security_group.rds.id
+    broker         = aws_security_group.broker.id
   }
 
   depends_on = [

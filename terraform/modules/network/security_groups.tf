@@ -1,21 +1,29 @@
 # Security groups allow exactly the flows below and nothing else (tests/terraform checks this
 # list against the rules):
 #
-#   allowed_ingress_cidrs -> alb      443   HTTPS, the only ingress from outside the VPC
-#   alb                   -> app      8501  dashboard
-#   alb                   -> app      8000  model API
-#   alb                   -> mlflow   5000  MLflow UI and REST API
-#   alb                   -> airflow  8080  Airflow UI and REST API
-#   airflow               -> mlflow   5000  the training DAG logs runs and models
-#   app                   -> mlflow   5000  the model API loads the champion, the dashboard reads runs
-#   app                   -> airflow  8080  the dashboard triggers DAG runs
-#   mlflow                -> app      8000  MLflow's signed webhook: the champion alias moved
-#   mlflow                -> rds      5432
-#   airflow               -> rds      5432
-#   mlflow, airflow, app  -> anywhere 443, 80  packages, SSM Session Manager, S3
+#   allowed_ingress_cidrs -> alb             443   HTTPS, the only ingress from outside the VPC
+#   alb                   -> app             8501  dashboard
+#   alb                   -> app             8000  model API
+#   alb                   -> mlflow          5000  MLflow UI and REST API
+#   alb                   -> airflow         8080  Airflow UI and REST API
+#   airflow               -> mlflow          5000  the training DAG logs runs and models
+#   app                   -> mlflow          5000  the model API loads the champion, the dashboard reads runs
+#   app                   -> airflow         8080  the dashboard triggers DAG runs
+#   mlflow                -> app             8000  MLflow's signed webhook: the champion alias moved
+#   mlflow                -> rds             5432
+#   airflow               -> rds             5432
+#   airflow_worker        -> rds             5432  Celery's result backend
+#   airflow_worker        -> mlflow          5000  tasks on Celery workers log runs and models
+#   airflow_worker        -> airflow         8080  Airflow 3 workers run tasks through the api-server's Execution API
+#   airflow               -> broker          6379  the scheduler queues tasks (TLS, AUTH token)
+#   airflow_worker        -> broker          6379  the workers take them
+#   airflow               -> airflow_worker  8793  the api-server reads a running task's log from its worker
+#   mlflow, airflow, app,
+#   airflow_worker        -> anywhere        443, 80  packages, SSM Session Manager, S3
 #
-# There is no SSH ingress (access is SSM Session Manager), and Airflow's log servers
-# (8793/8794) are not reachable from anywhere.
+# There is no SSH ingress (access is SSM Session Manager). The only Airflow log server anyone
+# reaches is a worker's (8793), from the airflow hosts; the triggerer's (8794) stays local. The
+# broker has no egress at all: ElastiCache never opens a connection.
 
 resource "aws_security_group" "alb" {
   #checkov:skip=CKV2_AWS_5:Attached in modules/alb through the security_group_ids output; checkov does not follow module outputs.
@@ -44,6 +52,15 @@ resource "aws_security_group" "airflow" {
   tags = { Name = "${local.name}-airflow" }
 }
 
+resource "aws_security_group" "airflow_worker" {
+  #checkov:skip=CKV2_AWS_5:Attached in modules/compute through the security_group_ids output; checkov does not follow module outputs.
+  name        = "${local.name}-airflow-worker"
+  description = "Airflow Celery workers"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${local.name}-airflow-worker" }
+}
+
 resource "aws_security_group" "app" {
   #checkov:skip=CKV2_AWS_5:Attached in modules/compute through the security_group_ids output; checkov does not follow module outputs.
   name        = "${local.name}-app"
@@ -60,6 +77,15 @@ resource "aws_security_group" "rds" {
   vpc_id      = aws_vpc.this.id
 
   tags = { Name = "${local.name}-rds" }
+}
+
+resource "aws_security_group" "broker" {
+  #checkov:skip=CKV2_AWS_5:Attached in modules/broker through the security_group_ids output; checkov does not follow module outputs.
+  name        = "${local.name}-broker"
+  description = "ElastiCache broker of Airflow's Celery executor"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${local.name}-broker" }
 }
 
 # --- ingress -------------------------------------------------------------------------------
@@ -154,6 +180,61 @@ resource "aws_vpc_security_group_ingress_rule" "rds_from_airflow" {
   ip_protocol                  = "tcp"
   from_port                    = 5432
   to_port                      = 5432
+}
+
+resource "aws_vpc_security_group_ingress_rule" "rds_from_airflow_worker" {
+  security_group_id            = aws_security_group.rds.id
+  description                  = "PostgreSQL from Celery workers (result backend)"
+  referenced_security_group_id = aws_security_group.airflow_worker.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+resource "aws_vpc_security_group_ingress_rule" "mlflow_from_airflow_worker" {
+  security_group_id            = aws_security_group.mlflow.id
+  description                  = "MLflow from tasks on Celery workers"
+  referenced_security_group_id = aws_security_group.airflow_worker.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5000
+  to_port                      = 5000
+}
+
+resource "aws_vpc_security_group_ingress_rule" "airflow_from_airflow_worker" {
+  security_group_id            = aws_security_group.airflow.id
+  description                  = "Airflow Execution API from Celery workers"
+  referenced_security_group_id = aws_security_group.airflow_worker.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+}
+
+resource "aws_vpc_security_group_ingress_rule" "airflow_worker_logs_from_airflow" {
+  security_group_id            = aws_security_group.airflow_worker.id
+  description                  = "Task logs from a worker's log server to the api-server"
+  referenced_security_group_id = aws_security_group.airflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8793
+  to_port                      = 8793
+}
+
+# The broker's clients, and its only ones: the scheduler queues tasks, the workers take them.
+locals {
+  broker_clients = {
+    airflow        = aws_security_group.airflow.id
+    airflow_worker = aws_security_group.airflow_worker.id
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "broker_from_airflow" {
+  for_each = local.broker_clients
+
+  security_group_id            = aws_security_group.broker.id
+  description                  = "Valkey (TLS) from ${each.key}"
+  referenced_security_group_id = each.value
+  ip_protocol                  = "tcp"
+  from_port                    = 6379
+  to_port                      = 6379
 }
 
 # --- egress --------------------------------------------------------------------------------
@@ -257,13 +338,61 @@ resource "aws_vpc_security_group_egress_rule" "airflow_to_rds" {
   to_port                      = 5432
 }
 
+resource "aws_vpc_security_group_egress_rule" "airflow_worker_to_rds" {
+  security_group_id            = aws_security_group.airflow_worker.id
+  description                  = "To PostgreSQL"
+  referenced_security_group_id = aws_security_group.rds.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5432
+  to_port                      = 5432
+}
+
+resource "aws_vpc_security_group_egress_rule" "airflow_worker_to_mlflow" {
+  security_group_id            = aws_security_group.airflow_worker.id
+  description                  = "To MLflow"
+  referenced_security_group_id = aws_security_group.mlflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 5000
+  to_port                      = 5000
+}
+
+resource "aws_vpc_security_group_egress_rule" "airflow_worker_to_airflow" {
+  security_group_id            = aws_security_group.airflow_worker.id
+  description                  = "To the Airflow Execution API"
+  referenced_security_group_id = aws_security_group.airflow.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8080
+  to_port                      = 8080
+}
+
+resource "aws_vpc_security_group_egress_rule" "airflow_to_airflow_worker_logs" {
+  security_group_id            = aws_security_group.airflow.id
+  description                  = "To the workers' log servers"
+  referenced_security_group_id = aws_security_group.airflow_worker.id
+  ip_protocol                  = "tcp"
+  from_port                    = 8793
+  to_port                      = 8793
+}
+
+resource "aws_vpc_security_group_egress_rule" "airflow_to_broker" {
+  for_each = local.broker_clients
+
+  security_group_id            = each.value
+  description                  = "To the broker (Valkey, TLS)"
+  referenced_security_group_id = aws_security_group.broker.id
+  ip_protocol                  = "tcp"
+  from_port                    = 6379
+  to_port                      = 6379
+}
+
 # The hosts install packages (Debian, PyPI), talk to SSM Session Manager and reach S3 (through
 # the gateway endpoint, which still needs an egress rule): HTTPS, and HTTP for Debian's mirrors.
 locals {
   host_security_groups = {
-    mlflow  = aws_security_group.mlflow.id
-    airflow = aws_security_group.airflow.id
-    app     = aws_security_group.app.id
+    mlflow         = aws_security_group.mlflow.id
+    airflow        = aws_security_group.airflow.id
+    app            = aws_security_group.app.id
+    airflow_worker = aws_security_group.airflow_worker.id
   }
 }
 

@@ -1,20 +1,20 @@
-# The whole platform of one environment: network, buckets, hosts, database, load balancer.
-# Each root in envs/ calls it once, so the environments differ only in what they pass and in
-# the profile below.
+# The whole platform of one environment: network, buckets, hosts, database, load balancer, and
+# the broker of Airflow's Celery workers when there are any. Each root in envs/ calls it once,
+# so the environments differ only in what they pass and in the profile below.
 
 locals {
   # What an environment is allowed to lose. Staging is cheaper where an outage is acceptable
   # and removable; production keeps its data through mistakes.
   profiles = {
     staging = {
-      multi_az              = false
+      multi_az              = false # the database and the broker: one zone
       backup_retention_days = 3
       deletion_protection   = false
       force_destroy         = true # buckets may be destroyed while they hold objects
       db_log_retention_days = 30   # the database's logs (DDL included) in CloudWatch Logs
     }
     production = {
-      multi_az              = true
+      multi_az              = true # a standby (database) and a replica (broker) in the second zone
       backup_retention_days = 14
       deletion_protection   = true
       force_destroy         = false
@@ -82,4 +82,19 @@ module "alb" {
   instance_ids        = module.compute.instance_ids
   access_logs_bucket  = module.storage.logs_bucket_name
   deletion_protection = local.profile.deletion_protection
+}
+
+# Celery's broker exists only while there are workers: with none, Airflow keeps the
+# LocalExecutor and nothing would use it. The count comes from the variables alone (known at
+# plan time).
+module "broker" {
+  source = "../broker"
+  count  = module.compute.instance_counts["airflow_worker"] > 0 ? 1 : 0
+
+  project           = var.project
+  environment       = var.environment
+  node_type         = var.broker_node_type
+  subnet_ids        = module.network.private_subnet_ids
+  security_group_id = module.network.security_group_ids["broker"]
+  multi_az          = local.profile.multi_az
 }

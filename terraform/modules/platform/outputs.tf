@@ -7,7 +7,7 @@ output "region" {
 }
 
 output "instance_ids" {
-  description = "Instance ids per role (mlflow, airflow, app), keyed by instance name."
+  description = "Instance ids per role (mlflow, airflow, app, airflow_worker), keyed by instance name."
   value       = module.compute.instance_ids
 }
 
@@ -54,4 +54,21 @@ output "alb_dns_name" {
 output "service_urls" {
   description = "URL per service."
   value       = module.alb.urls
+}
+
+# The broker's outputs are null without workers (no broker): Ansible reads them only for the
+# CeleryExecutor.
+output "broker_address" {
+  description = "Primary endpoint of the Celery broker (ElastiCache for Valkey, TLS); null without airflow_worker instances."
+  value       = one(module.broker[*].address)
+}
+
+output "broker_port" {
+  description = "Port of the broker's endpoint; null without airflow_worker instances."
+  value       = one(module.broker[*].port)
+}
+
+output "broker_auth_secret_arn" {
+  description = "Secrets Manager secret with the broker's AUTH token (plain string); null without airflow_worker instances."
+  value       = one(module.broker[*].auth_secret_arn)
 }

@@ -47,7 +47,7 @@ variable "certificate_arn" {
 }
 
 variable "instances" {
-  description = "Per role: instance count and type. null: the sizes of modules/compute (measured there)."
+  description = "Per role (mlflow, airflow, app, airflow_worker): instance count and type. null: the sizes of modules/compute (measured there, no airflow_worker). Workers also create the broker."
   type = map(object({
     count         = number
     instance_type = string
@@ -57,6 +57,12 @@ variable "instances" {
 
 variable "db_instance_class" {
   description = "RDS instance class. null: the default of modules/database."
+  type        = string
+  default     = null
+}
+
+variable "broker_node_type" {
+  description = "ElastiCache node type of the broker (only with airflow_worker instances). null: the default of modules/broker."
   type        = string
   default     = null
 }

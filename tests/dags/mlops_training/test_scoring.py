@@ -20,6 +20,8 @@ from mlops_training import signature
 from mlops_training.data import DataValidationError
 from mlops_training.registry import CHAMPION_ALIAS
 from mlops_training.scoring import (
+    OUTPUT_FILES,
+    WRITABLE_KEYS,
     ModelRef,
     ScoringError,
     output_uris,
@@ -27,6 +29,7 @@ from mlops_training.scoring import (
     resolve,
     score_csv,
     score_dataset,
+    writable,
 )
 from tests.ml import train_version
 
@@ -311,24 +314,94 @@ def test_a_model_that_scores_no_row_fails_the_file(tmp_path, picky) -> None:
 
 def test_outputs_go_beside_the_dataset_in_a_folder_of_the_run_or_where_asked() -> None:
     run = "manual__2026-12-06T20:30:00.123456+00:00"
-    assert output_uris("s3://data/in/customers.csv", "", run) == {
+    assert output_uris("s3://data/in/customers.csv", "", run, "data") == {
         "predictions": f"s3://data/in/customers.scored/{RUN_KEY}/predictions.csv",
         "rejected": f"s3://data/in/customers.scored/{RUN_KEY}/rejected.csv",
         "summary": f"s3://data/in/customers.scored/{RUN_KEY}/summary.json",
     }
-    assert output_uris("s3://data/in/customers.csv", None, run) == output_uris(
-        "s3://data/in/customers.csv", "", run
+    assert output_uris("s3://data/in/customers.csv", None, run, "data") == output_uris(
+        "s3://data/in/customers.csv", "", run, "data"
     )
-    assert output_uris("s3://data/in/customers.CSV", "s3://out/daily/", run)["summary"] == (
-        "s3://out/daily/summary.json"
-    )
+    given = output_uris("s3://data/in/customers.CSV", "s3://data/scored/daily/", run, "data")
+    assert given["summary"] == "s3://data/scored/daily/summary.json"
     with pytest.raises(DataValidationError, match="output 's3://out' is not an s3://bucket/key"):
-        output_uris("s3://data/in/customers.csv", "s3://out", run)
+        output_uris("s3://data/in/customers.csv", "s3://out", run, "data")
     with pytest.raises(ScoringError, match="would overwrite the dataset"):
-        output_uris("s3://data/in/predictions.csv", "s3://data/in", run)
+        output_uris("s3://data/scored/x/predictions.csv", "s3://data/scored/x", run, "data")
 
 
 RUN_KEY = "manual__2026-12-06T20-30-00.123456-00-00"
+
+
+def test_the_writable_keys_are_the_outputs_beside_a_dataset_or_under_scored() -> None:
+    """The rule the IAM policy and the replica's key share (tests/terraform checks they do)."""
+    assert WRITABLE_KEYS == (
+        "*.scored/*/predictions.csv",
+        "*.scored/*/rejected.csv",
+        "*.scored/*/summary.json",
+        "scored/*/predictions.csv",
+        "scored/*/rejected.csv",
+        "scored/*/summary.json",
+    )
+    assert {key.rsplit("/", 1)[1] for key in WRITABLE_KEYS} == set(OUTPUT_FILES.values())
+
+
+@pytest.mark.parametrize(
+    ("bucket", "key", "allowed"),
+    [
+        ("data", "in/customers.scored/manual__1/predictions.csv", True),
+        ("data", "customers.scored/r/summary.json", True),
+        ("data", "uploads/ana/x.scored/a/b/rejected.csv", True),  # `*` spans `/`, as in IAM
+        ("data", "scored/daily/predictions.csv", True),
+        ("data", "scored/2026/12/06/summary.json", True),
+        ("data", "in/x.scored/r/model.pkl", False),  # not an output of scoring
+        ("data", "scored/predictions.csv", False),  # no folder of its own under scored/
+        ("data", "in/customers.csv", False),
+        ("data", "in/scored/r/predictions.csv", False),  # scored/ is a top-level prefix
+        ("data", "in/customersscored/r/predictions.csv", False),
+        ("data", "scored/../uploads/predictions.csv", False),  # a store might resolve `..`
+        ("data", "scored/./x/predictions.csv", False),
+        ("data", "scored//predictions.csv", False),
+        ("other", "scored/daily/predictions.csv", False),  # the data bucket only
+        ("dags", "x.scored/r/predictions.csv", False),
+    ],
+)
+def test_airflow_may_write_only_where_the_policies_allow(bucket, key, allowed) -> None:
+    assert writable(bucket, key, "data") is allowed
+
+
+@pytest.mark.parametrize(
+    ("dataset", "output", "message"),
+    [
+        # an output elsewhere in the data bucket, or in another bucket
+        (
+            "s3://data/in/customers.csv",
+            "s3://data/results/today",
+            r"output 's3://data/results/today' is not where Airflow may write: give an output "
+            r"under s3://data/scored/<name> \(or none, to write beside a dataset of data",
+        ),
+        ("s3://data/in/customers.csv", "s3://data/scored", "is not where Airflow may write"),
+        ("s3://data/in/customers.csv", "s3://other/scored/x", "is not where Airflow may write"),
+        ("s3://data/in/customers.csv", "s3://data/scored/../x", "is not where Airflow may"),
+        # beside a dataset that is not in the data bucket
+        (
+            "s3://dags/customers.csv",
+            None,
+            r"Airflow may not write beside the dataset s3://dags/customers.csv \(only in "
+            r"<name>.scored/ folders of the data bucket data\): give an output under "
+            r"s3://data/scored/<name>",
+        ),
+        ("s3://other/x/customers.csv", "", "may not write beside the dataset"),
+    ],
+)
+def test_an_output_where_airflow_may_not_write_is_refused(dataset, output, message) -> None:
+    with pytest.raises(ScoringError, match=message):
+        output_uris(dataset, output, "manual__1", "data")
+
+
+def test_a_dataset_elsewhere_may_be_scored_into_the_data_bucket() -> None:
+    outputs = output_uris("s3://dags/customers.csv", "s3://data/scored/dags", "r", "data")
+    assert outputs["predictions"] == "s3://data/scored/dags/predictions.csv"
 
 
 def test_score_dataset_stores_three_outputs_and_returns_the_summary(tmp_path, champion) -> None:
@@ -341,7 +414,7 @@ def test_score_dataset_stores_three_outputs_and_returns_the_summary(tmp_path, ch
     def store(path: Path, uri: str) -> None:
         bucket[uri] = path.read_bytes()
 
-    outputs = output_uris(dataset, "", "manual__1")
+    outputs = output_uris(dataset, "", "manual__1", "data")
     summary = score_dataset(dataset, champion, outputs, tmp_path, fetch, store, "manual__1")
     assert set(bucket) == {dataset, *outputs.values()}
     assert json.loads(bucket[outputs["summary"]]) == summary

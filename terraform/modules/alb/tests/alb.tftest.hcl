@@ -116,6 +116,39 @@ run "every_instance_of_a_role_is_attached_to_its_services" {
   }
 }
 
+run "two_hosts_of_a_role_are_two_targets_of_each_of_its_target_groups" {
+  command = plan
+
+  # app and mlflow scaled out to two hosts each (modules/compute's instances); a worker serves
+  # nothing through the load balancer.
+  variables {
+    instance_ids = {
+      mlflow         = { "mlflow-1" = "i-0000000000000000a", "mlflow-2" = "i-0000000000000000e" }
+      airflow        = { "airflow-1" = "i-0000000000000000b" }
+      app            = { "app-1" = "i-0000000000000000c", "app-2" = "i-0000000000000000d" }
+      airflow_worker = { "airflow_worker-1" = "i-0000000000000000f" }
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for service, targets in {
+        dashboard = ["i-0000000000000000c", "i-0000000000000000d"]
+        api       = ["i-0000000000000000c", "i-0000000000000000d"]
+        mlflow    = ["i-0000000000000000a", "i-0000000000000000e"]
+        airflow   = ["i-0000000000000000b"]
+      } :
+      toset([for k, a in aws_lb_target_group_attachment.this : a.target_id if split("/", k)[0] == service]) == toset(targets)
+    ])
+    error_message = "Each target group has one target per host of its role: two for the dashboard, the API and MLflow."
+  }
+
+  assert {
+    condition     = !anytrue([for a in aws_lb_target_group_attachment.this : a.target_id == "i-0000000000000000f"])
+    error_message = "Celery workers are attached to no target group."
+  }
+}
+
 run "https_listener_only_with_tls13_and_a_404_default" {
   command = plan
 

@@ -11,7 +11,7 @@ variables {
   project            = "mlops"
   environment        = "staging"
   subnet_ids         = ["subnet-a", "subnet-b"]
-  security_group_ids = { mlflow = "sg-mlflow", airflow = "sg-airflow", app = "sg-app" }
+  security_group_ids = { mlflow = "sg-mlflow", airflow = "sg-airflow", app = "sg-app", airflow_worker = "sg-worker" }
   bucket_arns = {
     artifacts = "arn:aws:s3:::mlops-staging-artifacts"
     dags      = "arn:aws:s3:::mlops-staging-dags"
@@ -24,7 +24,12 @@ run "instances_are_tagged_hardened_and_encrypted" {
 
   assert {
     condition     = length(aws_instance.this) == 3
-    error_message = "One instance per role by default."
+    error_message = "One instance per service role by default, and no Celery worker."
+  }
+
+  assert {
+    condition     = output.instance_ids["airflow_worker"] == {} && output.instance_counts["airflow_worker"] == 0
+    error_message = "No airflow_worker instance by default (the LocalExecutor stays the small default)."
   }
 
   assert {
@@ -71,9 +76,10 @@ run "counts_spread_instances_over_subnets" {
 
   variables {
     instances = {
-      mlflow  = { count = 1, instance_type = "t3.medium" }
-      airflow = { count = 1, instance_type = "t3.large" }
-      app     = { count = 2, instance_type = "t3.medium" }
+      mlflow         = { count = 1, instance_type = "t3.medium" }
+      airflow        = { count = 1, instance_type = "t3.large" }
+      app            = { count = 2, instance_type = "t3.medium" }
+      airflow_worker = { count = 0, instance_type = "t3.large" }
     }
   }
 
@@ -83,14 +89,93 @@ run "counts_spread_instances_over_subnets" {
   }
 }
 
+run "celery_workers_get_the_airflow_hosts_access" {
+  command = plan
+
+  variables {
+    instances = {
+      mlflow         = { count = 1, instance_type = "t3.medium" }
+      airflow        = { count = 1, instance_type = "t3.large" }
+      app            = { count = 1, instance_type = "t3.medium" }
+      airflow_worker = { count = 2, instance_type = "t3.xlarge" }
+    }
+  }
+
+  assert {
+    condition     = toset([for k, i in aws_instance.this : k if i.tags["Role"] == "airflow_worker"]) == toset(["airflow_worker-1", "airflow_worker-2"])
+    error_message = "Two workers, named airflow_worker-<n> and tagged Role=airflow_worker."
+  }
+
+  assert {
+    condition     = aws_instance.this["airflow_worker-1"].subnet_id != aws_instance.this["airflow_worker-2"].subnet_id
+    error_message = "The workers are spread over both subnets (zones)."
+  }
+
+  assert {
+    condition = alltrue([
+      for k in ["airflow_worker-1", "airflow_worker-2"] :
+      aws_instance.this[k].vpc_security_group_ids == toset(["sg-worker"]) &&
+      aws_instance.this[k].iam_instance_profile == aws_iam_instance_profile.role["airflow_worker"].name &&
+      aws_instance.this[k].instance_type == "t3.xlarge"
+    ])
+    error_message = "Workers use their own security group and instance profile, of their own type."
+  }
+
+  assert {
+    condition = (
+      local.s3_read_buckets["airflow_worker"] == local.s3_read_buckets["airflow"] &&
+      local.s3_write_buckets["airflow_worker"] == local.s3_write_buckets["airflow"] &&
+      local.s3_write_objects["airflow_worker"] == local.s3_write_objects["airflow"] &&
+      contains(keys(aws_iam_role_policy.s3), "airflow_worker")
+    )
+    error_message = "The workers' profile reads and writes exactly what the airflow host's does."
+  }
+
+  assert {
+    condition     = output.instance_counts == { mlflow = 1, airflow = 1, app = 1, airflow_worker = 2 }
+    error_message = "instance_counts gives each role's count."
+  }
+}
+
+run "a_worker_on_a_2gb_instance_is_refused" {
+  command = plan
+
+  variables {
+    instances = {
+      mlflow         = { count = 1, instance_type = "t3.medium" }
+      airflow        = { count = 1, instance_type = "t3.large" }
+      app            = { count = 1, instance_type = "t3.medium" }
+      airflow_worker = { count = 1, instance_type = "t3.small" }
+    }
+  }
+
+  expect_failures = [var.instances]
+}
+
+run "no_app_host_is_refused" {
+  command = plan
+
+  variables {
+    instances = {
+      mlflow         = { count = 1, instance_type = "t3.medium" }
+      airflow        = { count = 1, instance_type = "t3.large" }
+      app            = { count = 0, instance_type = "t3.medium" }
+      airflow_worker = { count = 0, instance_type = "t3.large" }
+    }
+  }
+
+  expect_failures = [var.instances]
+}
+
 run "airflow_on_a_2gb_instance_is_refused" {
   command = plan
 
   variables {
     instances = {
-      mlflow  = { count = 1, instance_type = "t3.medium" }
-      airflow = { count = 1, instance_type = "t3.small" }
-      app     = { count = 1, instance_type = "t3.medium" }
+      mlflow         = { count = 1, instance_type = "t3.medium" }
+      airflow        = { count = 1, instance_type = "t3.small" }
+      app            = { count = 1, instance_type = "t3.medium" }
+      airflow_worker = { count = 0, instance_type = "t3.large" }
     }
   }
 
@@ -101,7 +186,27 @@ run "every_role_denies_the_platform_secrets" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_iam_role_policy.deny_secrets)) == toset(["mlflow", "airflow", "app"])
+    condition     = toset(keys(aws_iam_role_policy.deny_secrets)) == toset(["mlflow", "airflow", "app", "airflow_worker"])
     error_message = "Every host role carries the Deny on the platform's secrets."
+  }
+}
+
+run "airflow_may_put_only_the_scoring_outputs" {
+  command = plan
+
+  assert {
+    condition = (
+      length(local.s3_write_objects["airflow"]) == 6 &&
+      alltrue([for r in local.s3_write_objects["airflow"] : startswith(r, "arn:aws:s3:::mlops-staging-data/")]) &&
+      contains(local.s3_write_objects["airflow"], "arn:aws:s3:::mlops-staging-data/*.scored/*/predictions.csv") &&
+      contains(local.s3_write_objects["airflow"], "arn:aws:s3:::mlops-staging-data/scored/*/summary.json") &&
+      !contains(local.s3_write_objects["airflow"], "arn:aws:s3:::mlops-staging-data/*")
+    )
+    error_message = "Airflow puts objects in the data bucket only at the score_dataset DAG's outputs."
+  }
+
+  assert {
+    condition     = local.s3_write_objects["mlflow"] == [] && local.s3_write_objects["app"] == []
+    error_message = "Only the airflow roles put scoring outputs."
   }
 }

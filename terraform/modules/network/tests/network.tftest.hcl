@@ -43,6 +43,32 @@ run "only_the_alb_listener_is_open_to_the_allowed_cidrs" {
   }
 }
 
+run "the_broker_admits_the_airflow_tiers_only_and_workers_serve_only_their_logs" {
+  command = plan
+
+  assert {
+    condition = toset(keys(aws_vpc_security_group_ingress_rule.broker_from_airflow)) == toset(["airflow", "airflow_worker"]) && alltrue([
+      for r in aws_vpc_security_group_ingress_rule.broker_from_airflow :
+      r.from_port == 6379 && r.to_port == 6379 && r.ip_protocol == "tcp" && r.cidr_ipv4 == null
+    ])
+    error_message = "The broker takes 6379 from the airflow and airflow_worker security groups, never from a CIDR."
+  }
+
+  assert {
+    condition = (
+      aws_vpc_security_group_ingress_rule.airflow_worker_logs_from_airflow.from_port == 8793 &&
+      aws_vpc_security_group_ingress_rule.airflow_worker_logs_from_airflow.to_port == 8793 &&
+      aws_vpc_security_group_ingress_rule.airflow_worker_logs_from_airflow.cidr_ipv4 == null
+    )
+    error_message = "A worker's only inbound port is its log server (8793), for the airflow hosts."
+  }
+
+  assert {
+    condition     = toset(keys(aws_vpc_security_group_egress_rule.hosts_https)) == toset(["mlflow", "airflow", "app", "airflow_worker"])
+    error_message = "The workers reach packages, SSM and S3 like every host."
+  }
+}
+
 run "empty_allowed_cidrs_are_refused" {
   command = plan
 

@@ -61,8 +61,16 @@ run "staging_is_cheap_and_removable" {
   }
 
   assert {
-    condition     = [for role in ["mlflow", "airflow", "app"] : length(output.instance_ids[role])] == [1, 1, 1]
-    error_message = "Without instances, modules/compute's default of one instance per role applies."
+    condition     = [for role in ["mlflow", "airflow", "app", "airflow_worker"] : length(output.instance_ids[role])] == [1, 1, 1, 0]
+    error_message = "Without instances, modules/compute's default of one instance per service role and no worker applies."
+  }
+
+  assert {
+    condition = (
+      length(module.broker) == 0 && output.broker_address == null &&
+      output.broker_port == null && output.broker_auth_secret_arn == null
+    )
+    error_message = "Without airflow_worker instances there is no broker, and its outputs are null."
   }
 }
 
@@ -73,9 +81,10 @@ run "production_keeps_its_data" {
     environment = "production"
     vpc_cidr    = "10.41.0.0/16"
     instances = {
-      mlflow  = { count = 1, instance_type = "t3.medium" }
-      airflow = { count = 1, instance_type = "t3.large" }
-      app     = { count = 2, instance_type = "t3.medium" }
+      mlflow         = { count = 2, instance_type = "t3.medium" }
+      airflow        = { count = 1, instance_type = "t3.large" }
+      app            = { count = 2, instance_type = "t3.medium" }
+      airflow_worker = { count = 2, instance_type = "t3.large" }
     }
   }
 
@@ -93,8 +102,31 @@ run "production_keeps_its_data" {
   }
 
   assert {
-    condition     = length(output.instance_ids["app"]) == 2
+    condition     = length(output.instance_ids["app"]) == 2 && length(output.instance_ids["airflow_worker"]) == 2
     error_message = "instances is passed to modules/compute."
+  }
+
+  assert {
+    condition     = length(module.broker) == 1
+    error_message = "airflow_worker instances bring the broker."
+  }
+}
+
+run "staging_workers_get_a_single_node_broker" {
+  command = plan
+
+  variables {
+    instances = {
+      mlflow         = { count = 1, instance_type = "t3.medium" }
+      airflow        = { count = 1, instance_type = "t3.large" }
+      app            = { count = 1, instance_type = "t3.medium" }
+      airflow_worker = { count = 1, instance_type = "t3.large" }
+    }
+  }
+
+  assert {
+    condition     = length(module.broker) == 1 && !local.profile.multi_az
+    error_message = "One worker is enough for a broker; staging's profile makes it a single node."
   }
 }
 

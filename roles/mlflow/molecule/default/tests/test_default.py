@@ -2,6 +2,7 @@
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -60,6 +61,73 @@ def test_tracking_in_postgres_schema_and_artifacts_in_s3(host, api):
         experiment,
     )
     assert "probe.txt" in listing.stdout
+
+
+AS_MLFLOW = (
+    "systemd-run --quiet --wait --pipe --collect --property=User=mlflow --property=Group=mlflow "
+    "--property=WorkingDirectory=/var/lib/mlflow --property=EnvironmentFile=/etc/mlflow/mlflow.env "
+    "-- /opt/mlflow/venv/bin/python -c "
+)
+
+
+def psql(host, sql: str):
+    return host.run("runuser -u postgres -- psql -d mlops -Atc %s", sql)
+
+
+# An auth store as earlier versions kept it, a SQLite file on the host, with a user and a grant.
+LEGACY = r"""
+from mlflow.server.auth.sqlalchemy_store import SqlAlchemyStore
+store = SqlAlchemyStore()
+store.init_db("sqlite:////var/lib/mlflow/basic_auth.db")
+store.create_user("legacy", "legacy-password-0123")
+store.create_experiment_permission("0", "legacy", "MANAGE")
+"""
+
+
+def test_users_in_their_own_postgres_schema(host):
+    tables = psql(host, "SELECT tablename FROM pg_tables WHERE schemaname = 'mlflow_auth'")
+    assert {"users", "experiment_permissions", "alembic_version_auth"} <= set(tables.stdout.split())
+    owner = psql(host, "SELECT nspowner::regrole FROM pg_namespace WHERE nspname = 'mlflow_auth'")
+    assert owner.stdout.strip() == "mlflow"
+    users = psql(host, "SELECT username FROM mlflow_auth.users").stdout.split()
+    assert "admin" in users
+    assert not host.file("/var/lib/mlflow/basic_auth.db").exists
+
+
+def test_a_sqlite_store_left_on_the_host_moves_into_postgres(host):
+    """What the role runs when it finds the file, here into a schema of the test's own."""
+    script = (Path(__file__).parents[3] / "files" / "move_auth_store.py").read_text()
+    quoted = script.replace("'", "'\\''")
+    target = (
+        "postgresql+psycopg2://mlflow@127.0.0.1:5432/mlops?sslmode=require"
+        "&options=-csearch_path%3Dauth_move_test"
+    )
+    assert psql(host, "CREATE SCHEMA auth_move_test AUTHORIZATION mlflow").rc == 0
+    try:
+        host.run_expect([0], AS_MLFLOW + "'%s'", LEGACY)
+        moved = host.run(AS_MLFLOW + "'%s' /var/lib/mlflow/basic_auth.db '%s'", quoted, target)
+        assert moved.rc == 0, moved.stderr
+        assert moved.stdout.strip() == "changed: 2 rows moved into the PostgreSQL store"
+        rows = psql(
+            host,
+            "SELECT u.username, p.experiment_id, p.permission FROM auth_move_test.users u "
+            "JOIN auth_move_test.experiment_permissions p ON p.user_id = u.id",
+        )
+        assert rows.stdout.strip() == "legacy|0|MANAGE"
+        assert not host.file("/var/lib/mlflow/basic_auth.db").exists
+        assert host.file("/var/lib/mlflow/basic_auth.db.moved-to-postgresql").exists
+        # the next user gets the next id, not the copied one's
+        insert = "INSERT INTO auth_move_test.users (username, password_hash, is_admin) VALUES "
+        assert psql(host, insert + "('next', 'x', false)").rc == 0
+        # a store that has users already is left as it is
+        host.run_expect([0], AS_MLFLOW + "'%s'", LEGACY.replace("legacy", "other"))
+        again = host.run(AS_MLFLOW + "'%s' /var/lib/mlflow/basic_auth.db '%s'", quoted, target)
+        assert again.stdout.strip() == (
+            "changed: nothing copied, the PostgreSQL store already has users"
+        )
+    finally:
+        psql(host, "DROP SCHEMA auth_move_test CASCADE")
+        host.run("rm -f /var/lib/mlflow/basic_auth.db*")
 
 
 def test_migration_recorded(host):

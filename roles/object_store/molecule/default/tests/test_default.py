@@ -87,3 +87,15 @@ def test_a_limited_identity_may_only_do_its_actions(host):
     assert signed(host, "PUT", "mlflow-artifacts/uploads/a.csv", *limited) == "403"
     assert signed(host, "GET", "airflow-dags/uploads/ana/a.csv", *limited) == "403"
     assert signed(host, "DELETE", "airflow-dags/train_model.py", *limited) == "403"
+
+
+def test_a_wildcard_in_the_middle_of_a_key_spans_slashes_as_in_iam(host):
+    """Airflow's key writes only the scoring DAG's outputs, `*.scored/*/summary.json`: `*`
+    stands for any characters, `/` included, anywhere in the key (as in an IAM resource)."""
+    scores = ("MOLECULESCORESKEY0123", "molecule-scores-secret-0123456789")
+    for key in ("a.scored/r/summary.json", "in/deep/b.scored/run/1/summary.json"):
+        assert signed(host, "PUT", f"mlflow-artifacts/{key}", *scores) == "200", key
+        assert signed(host, "GET", f"mlflow-artifacts/{key}", *scores) == "200", key
+    for key in ("a.scored/r/predictions.csv", "ascored/r/summary.json", "summary.json"):
+        assert signed(host, "PUT", f"mlflow-artifacts/{key}", *scores) == "403", key
+    assert signed(host, "PUT", "airflow-dags/a.scored/r/summary.json", *scores) == "403"
