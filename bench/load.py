@@ -25,7 +25,7 @@ class Load:
         headers: dict[str, str] | None = None,
     ) -> None:
         """`url` and `headers`: another way to the API, e.g. through the load balancer
-        (https://127.0.0.1/predict on the lb host with the API's Host header)."""
+        (https://127.0.0.1:443/predict on the lb host with the API's Host header)."""
         self.app = app
         self.script = f"/tmp/bench-load-{connections}.lua"  # noqa: S108 - on the app host
         self.argv = wrk.command(url, self.script, connections, seconds)

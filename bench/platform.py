@@ -20,8 +20,8 @@ from local.clients import AirflowApi
 
 MODEL = "wine-cultivar"  # the demo's registered model (ansible/group_vars: model_api)
 _VERSION_LINE = re.compile(r'^model_api_model_version\{pid="(\d+)"\} (\S+)$', re.MULTILINE)
-# What MLflow's basic-auth app keeps (roles/mlflow: the mlflow_auth schema).
-AUTH_TABLES = ("users", "experiment_permissions", "registered_model_permissions")
+# Where MLflow's basic-auth app keeps its users (roles/mlflow: mlflow_auth_db_schema).
+AUTH_SCHEMA = "mlflow_auth"
 _WOKE_LINE = re.compile(r'^model_api_webhooks_total\{result="woke"\} (\S+)$', re.MULTILINE)
 
 
@@ -99,11 +99,17 @@ class Platform:
         }
 
     def auth_counts(self) -> dict[str, int]:
-        """MLflow's users and their grants, in the auth store's schema (as its own role)."""
-        connection = self.database("mlflow", options="-csearch_path=mlflow_auth")
+        """MLflow's users and their grants (MLflow 3.17 keeps a grant as a role of the user),
+        every table of the auth store's schema but Alembic's, read as its own role."""
+        connection = self.database("mlflow", options=f"-csearch_path={AUTH_SCHEMA}")
         with connection, connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = %s"
+                " AND table_name <> 'alembic_version_auth' ORDER BY table_name",
+                (AUTH_SCHEMA,),
+            )
             found = {}
-            for table in AUTH_TABLES:
+            for (table,) in cursor.fetchall():
                 cursor.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table)))
                 found[f"mlflow_{table}"] = cursor.fetchone()[0]
         connection.close()

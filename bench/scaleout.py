@@ -3,8 +3,9 @@ worker host lost in the middle of a training task, an app host taken out from be
 balancer (drained and stopped, or killed) while a load runs through it, and the throughput
 through the load balancer with one and with two app hosts.
 
-The load runs on the lb host against its own HAProxy (https://127.0.0.1, the API's Host
-header), so it crosses the load balancer, TLS included, as users' requests do.
+The load runs on the lb host against its own HAProxy (https://127.0.0.1:443 with the API's
+Host header; the port in digits: the hosts have no /etc/services), so it crosses the load
+balancer, TLS included, as users' requests do.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ TRAINING_DAG, TRAINING_TASK = "train_model", "train"
 def through_lb(replica: config.Replica) -> dict:
     """Load arguments that send the requests through the load balancer."""
     api_name = replica.service_names()[config.SERVICES.index("api")]
-    return {"url": "https://127.0.0.1/predict", "headers": {"Host": api_name}}
+    return {"url": "https://127.0.0.1:443/predict", "headers": {"Host": api_name}}
 
 
 def lb_command(replica: config.Replica, command: str) -> str:

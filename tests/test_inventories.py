@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, VENV_BIN, run
 
 INVENTORIES = ("local", "aws")
 PLAYBOOK_VARS = REPO / "ansible" / "group_vars"
@@ -88,3 +88,41 @@ def test_every_fact_the_mapping_reads_is_set_by_both_inventories():
     for fact in sorted(read - mapping.keys() - only_local):
         assert fact in local or fact in generated, f"inventories/local does not set {fact}"
         assert fact in aws, f"inventories/aws does not set {fact}"
+
+
+def test_a_scaled_out_replica_converges_every_host_of_each_group(tmp_path):
+    """The replica's first hosts are named like their groups (app, mlflow): a play whose
+    pattern is `app` would run on the host `app` alone, and app-2 would stay bare."""
+    from local import config, inventory
+
+    replica = config.Replica(
+        name="t",
+        inventory_dir=tmp_path,
+        scale=config.parse_scale("app=2 mlflow=2 airflow_worker=2"),
+    )
+    inventory.write(replica)
+    proc = run(
+        [
+            str(VENV_BIN / "ansible-playbook"),
+            "-i",
+            str(tmp_path),
+            "ansible/site.yml",
+            "--list-hosts",
+        ]
+    )
+    assert proc.returncode == 0, proc.stderr
+    plays = re.findall(
+        r"play #\d+ \(.*?\): (.+?)\tTAGS(?s:.*?)hosts \(\d+\):\n((?:\s+\S+\n)+)", proc.stdout
+    )
+    hosts = {name: set(listing.split()) for name, listing in plays}
+    assert hosts["MLflow, Airflow, the model API and the dashboard"] == {
+        "mlflow",
+        "mlflow-2",
+        "airflow",
+        "airflow-worker-1",
+        "airflow-worker-2",
+        "app",
+        "app-2",
+    }
+    assert hosts["Database, service roles and schemas, as the master user over TLS"] == {"mlflow"}
+    assert hosts["Publish the DAGs and seed the object store"] == {"airflow"}

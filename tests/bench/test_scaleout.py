@@ -16,7 +16,7 @@ api,BACKEND,0,0,2,6,410,98
 
 def test_the_load_goes_through_the_load_balancer_with_the_api_host_name():
     assert scaleout.through_lb(Replica()) == {
-        "url": "https://127.0.0.1/predict",
+        "url": "https://127.0.0.1:443/predict",
         "headers": {"Host": "api.mlops.test"},
     }
 
