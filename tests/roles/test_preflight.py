@@ -184,6 +184,30 @@ CASES = [
     ("python_service", {"python_service_lock_dir": "/nonexistent"}, "python_service_lock_dir"),
     ("python_service", {"python_service_name": "Bad Name"}, "python_service_name"),
     (
+        "airflow",
+        {"airflow_components": ["scheduler", "celery-worker"]},  # LocalExecutor
+        "airflow_components",
+    ),
+    (
+        "airflow",
+        {"airflow_executor": "CeleryExecutor", "airflow_celery_broker_password": "b" * 32},
+        "airflow_celery_broker_host",
+    ),
+    (
+        "airflow",
+        {
+            "airflow_executor": "CeleryExecutor",
+            "airflow_celery_broker_host": "broker.internal",
+            "airflow_celery_broker_password": "short",
+        },
+        "airflow_celery_broker_password",
+    ),
+    (
+        "airflow",
+        {"airflow_execution_api_url": "http://airflow.internal:8080/"},
+        "airflow_execution_api_url",
+    ),
+    (
         "python_service",
         {
             "python_service_migration_package": "not-in-the-lock",

@@ -1,11 +1,18 @@
-"""The airflow role: four components, one environment, health, admin and REST API."""
+"""The airflow role: four components and a Celery worker, one environment, health, admin and
+REST API, the broker over TLS."""
 
 import json
 
 import pytest
 
 testinfra_hosts = ["all"]
-UNITS = ["airflow-api-server", "airflow-scheduler", "airflow-dag-processor", "airflow-triggerer"]
+UNITS = [
+    "airflow-api-server",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-celery-worker",
+]
 
 
 @pytest.mark.parametrize("unit", UNITS)
@@ -23,6 +30,24 @@ def test_components_report_healthy(host):
     health = json.loads(host.check_output("curl -s http://127.0.0.1:8080/api/v2/monitor/health"))
     for component in ("metadatabase", "scheduler", "dag_processor", "triggerer"):
         assert health[component]["status"] == "healthy", health
+
+
+def test_the_celery_worker_answers_through_the_broker_over_tls(host):
+    """The worker takes both queues, reached through the broker (TLS, the token); its log
+    server listens for the api-server."""
+    ping = host.run(
+        "systemd-run --quiet --wait --pipe --collect --property=User=airflow "
+        "--property=EnvironmentFile=/etc/airflow/airflow.env -- /opt/airflow/venv/bin/celery "
+        "--app airflow.providers.celery.executors.celery_executor.app inspect active_queues "
+        "--timeout 10"
+    )
+    assert ping.rc == 0, ping.stderr
+    assert "'name': 'default'" in ping.stdout
+    assert "'name': 'training'" in ping.stdout
+    env = host.file("/etc/airflow/airflow.env").content_string
+    assert 'AIRFLOW__CELERY__BROKER_URL="rediss://:' in env
+    assert 'AIRFLOW__CELERY__SSL_CACERT="/etc/ssl/mlops/broker.pem"' in env
+    assert host.socket("tcp://0.0.0.0:8793").is_listening
 
 
 def test_one_jwt_secret_in_one_private_environment(host):
