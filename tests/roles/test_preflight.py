@@ -164,6 +164,7 @@ CASES = [
         "mlflow_webhook_encryption_key",  # none given
     ),
     ("mlflow", {"mlflow_auth_cache_ttl_seconds": -1}, "mlflow_auth_cache_ttl_seconds"),
+    ("mlflow", {"mlflow_auth_db_schema": "Auth-Store"}, "mlflow_auth_db_schema"),
     ("model_api", {"model_api_webhook_secret": "short"}, "model_api_webhook_secret"),
     ("model_api", {"model_api_keys": None}, "model_api_keys"),
     ("model_api", {"model_api_keys": ["short"]}, "model_api_keys"),
