@@ -32,5 +32,7 @@ def test_every_client_verifies_against_that_bundle():
         assert mapping[f"{role}_db_ca_file"] == "{{ platform_database_ca_file }}"
         assert load(f"roles/{role}/defaults/main.yml")[f"{role}_db_sslmode"] == "verify-full"
     assert load("roles/postgresql/defaults/main.yml")["postgresql_login_ssl_mode"] == "verify-full"
-    (schemas,) = [p for p in load("ansible/data.yml") if p["hosts"] == "{{ groups.get('mlflow', [])[:1] }}"]
+    (schemas,) = [
+        p for p in load("ansible/data.yml") if p["hosts"] == "{{ groups.get('mlflow', [])[:1] }}"
+    ]
     assert schemas["vars"]["postgresql_login_ca_cert"] == "{{ platform_database_ca_file }}"
