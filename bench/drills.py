@@ -102,10 +102,11 @@ def recovery(
     platform: Platform,
     started: float,
     condition: Callable[[], bool],
-    timeout: float = RECOVERY_TIMEOUT,
+    timeout: float | None = None,
 ) -> float | None:
     """Seconds from `started` until `condition()` and every service is healthy; None if not
-    within `timeout`."""
+    within `timeout` (RECOVERY_TIMEOUT by default)."""
+    timeout = RECOVERY_TIMEOUT if timeout is None else timeout
     while time.monotonic() - started < timeout:
         if _holds(condition) and not unhealthy(platform):
             return round(time.monotonic() - started, 1)
@@ -130,7 +131,7 @@ class Drill:
     load_connections: int = LOAD_CONNECTIONS
     load_seconds: int = LOAD_SECONDS
     load_pause_ms: int = LOAD_PAUSE_MS
-    timeout: float = RECOVERY_TIMEOUT
+    timeout: float | None = None  # RECOVERY_TIMEOUT
     # the load goes through the load balancer (from the lb host) instead of to the app host
     load_through_lb: bool = False
     # hosts of a scalable group the drill needs (make up SCALE=...); skipped otherwise
