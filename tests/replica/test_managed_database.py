@@ -23,6 +23,8 @@ from tests.test_database_version import rds_major
 
 DATABASE = "platform_check"
 ROLES = ("check_mlflow", "check_airflow")
+# A further schema of the first role, as MLflow's users have (mlflow_auth).
+EXTRA_SCHEMA = "check_mlflow_auth"
 MASTER = "mlops_admin"
 
 
@@ -48,6 +50,7 @@ def database_play(replica, role_passwords, tmp_path) -> str:
                     {"name": name, "password": password}
                     for name, password in role_passwords.items()
                 ],
+                "postgresql_extra_schemas": [{"name": EXTRA_SCHEMA, "owner": ROLES[0]}],
             }
         )
     )
@@ -143,8 +146,16 @@ def test_each_service_role_works_in_its_own_schema_only(converged, created, role
         cur.execute("CREATE TABLE IF NOT EXISTS probe (id int)")  # lands in its schema
         cur.execute("SELECT to_regclass(%s) IS NOT NULL", (f"{mine}.probe",))
         assert cur.fetchone() == (True,)
+        # and in its further schema, which the other role cannot write to
+        cur.execute(f"CREATE TABLE IF NOT EXISTS {EXTRA_SCHEMA}.probe (id int)")
         with pytest.raises(psycopg2.errors.InsufficientPrivilege):
             cur.execute(f"CREATE TABLE {other}.intruder (id int)")
+    with (
+        connect(converged, other, role_passwords[other]) as conn,
+        conn.cursor() as cur,
+        pytest.raises(psycopg2.errors.InsufficientPrivilege),
+    ):
+        cur.execute(f"CREATE TABLE {EXTRA_SCHEMA}.intruder (id int)")
 
 
 def test_only_the_service_roles_may_connect(converged, created, secrets):
