@@ -7,6 +7,13 @@ import pytest
 
 from tests.conftest import REPO, VENV_BIN, run
 
+
+def pem(label: str) -> str:
+    """A PEM block of that label around a body that is no key or certificate: the preflights
+    check the shape only, and no key material belongs in git."""
+    return f"-----BEGIN {label}-----\nbm90IGEga2V5\n-----END {label}-----\n"
+
+
 GOOD = {
     "postgresql": {
         "postgresql_allowed_cidrs": ["10.0.0.0/24"],
@@ -60,17 +67,17 @@ GOOD = {
         "dashboard_model_api_key": "k" * 24,
     },
     "broker": {
-        "broker_auth_token": "Broker-token-0123456789",
-        "broker_tls_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-        "broker_tls_key": "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+        "broker_auth_token": "t-" * 12,
+        "broker_tls_cert": pem("CERTIFICATE"),
+        "broker_tls_key": pem("PRIVATE KEY"),
     },
     "load_balancer": {
         "load_balancer_domain": "mlops.example.org",
         "load_balancer_services": [
             {"name": "api", "port": 8000, "health_path": "/health", "backends": ["10.0.1.10"]}
         ],
-        "load_balancer_tls_cert": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
-        "load_balancer_tls_key": "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n",
+        "load_balancer_tls_cert": pem("CERTIFICATE"),
+        "load_balancer_tls_key": pem("PRIVATE KEY"),
     },
     "python_service": {
         "python_service_name": "demo",
@@ -221,7 +228,7 @@ CASES = [
     ("broker", {"broker_auth_token": "t" * 129}, "broker_auth_token"),
     ("broker", {"broker_auth_token": "Broker-token@0123456789"}, "broker_auth_token"),
     ("broker", {"broker_tls_cert": "not a certificate"}, "broker_tls_cert"),
-    ("broker", {"broker_tls_key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"}, "broker_tls_key"),
+    ("broker", {"broker_tls_key": pem("ENCRYPTED PRIVATE KEY")}, "broker_tls_key"),
     ("broker", {"broker_bind_address": "everywhere"}, "broker_bind_address"),
     ("broker", {"broker_port": 80}, "broker_port"),
     ("broker", {"broker_port": 70000}, "broker_port"),
@@ -284,7 +291,7 @@ CASES = [
     ("load_balancer", {"load_balancer_tls_cert": "not a certificate"}, "load_balancer_tls_cert"),
     (
         "load_balancer",
-        {"load_balancer_tls_key": "-----BEGIN ENCRYPTED PRIVATE KEY-----\n"},
+        {"load_balancer_tls_key": pem("ENCRYPTED PRIVATE KEY")},
         "load_balancer_tls_key",
     ),
     ("load_balancer", {"load_balancer_health_timeout": 15}, "load_balancer_health_timeout"),
