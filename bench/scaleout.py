@@ -26,8 +26,10 @@ TRAINING_DAG, TRAINING_TASK = "train_model", "train"
 
 def through_lb(replica: config.Replica) -> dict:
     """Load arguments that send the requests through the load balancer."""
-    api_name = replica.service_names()[config.SERVICES.index("api")]
-    return {"url": "https://127.0.0.1:443/predict", "headers": {"Host": api_name}}
+    return {
+        "url": "https://127.0.0.1:443/predict",
+        "headers": {"Host": replica.service_name("api")},
+    }
 
 
 def lb_command(replica: config.Replica, command: str) -> str:

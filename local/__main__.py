@@ -108,8 +108,8 @@ def urls(replica: config.Replica) -> None:
         f"  The names resolve to {by_group['load_balancer']} once /etc/hosts has the line\n"
         f"    {by_group['load_balancer']} {names}\n"
         f"  or per command: curl --cacert {replica.tls_dir}/ca.crt "
-        f"--resolve {replica.service_names()[1]}:443:{by_group['load_balancer']} "
-        f"https://{replica.service_names()[1]}/health"
+        f"--resolve {replica.service_name('api')}:443:{by_group['load_balancer']} "
+        f"https://{replica.service_name('api')}/health"
     )
     workers = [h.name for h in replica.hosts if "airflow_worker" in h.groups]
     executor = f"CeleryExecutor on {', '.join(workers)}" if workers else "LocalExecutor"

@@ -170,9 +170,14 @@ class Replica:
         broker, whatever the scale, so that scaling never changes an existing host's spec."""
         return (*HOSTS, BROKER)
 
+    def service_name(self, service: str) -> str:
+        """The name the load balancer answers for a service, e.g. mlflow.mlops.test."""
+        if service not in SERVICES:
+            raise ValueError(f"{service!r} is none of the services {SERVICES}")
+        return f"{service}.{self.domain}"
+
     def service_names(self) -> tuple[str, ...]:
-        """The names the load balancer answers for, e.g. mlflow.mlops.test."""
-        return tuple(f"{service}.{self.domain}" for service in SERVICES)
+        return tuple(self.service_name(service) for service in SERVICES)
 
     @property
     def domain(self) -> str:

@@ -78,7 +78,9 @@ def test_the_load_balancer_answers_for_the_service_names():
         "mlflow.mlops.test",
         "airflow.mlops.test",
     )
-    assert Replica(name="t1").service_names()[0] == "dashboard.t1.mlops.test"
+    assert Replica(name="t1").service_name("dashboard") == "dashboard.t1.mlops.test"
+    with pytest.raises(ValueError, match="'grafana' is none of the services"):
+        Replica().service_name("grafana")
 
 
 def test_addresses_are_inside_the_subnet_and_distinct():

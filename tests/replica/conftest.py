@@ -119,7 +119,7 @@ class Dashboard:
 
 def public(replica, service: str) -> str:
     """A service's URL through the load balancer, as users reach it (ALB's service_urls)."""
-    return f"https://{service}.{replica.domain}"
+    return f"https://{replica.service_name(service)}"
 
 
 @pytest.fixture(scope="session")

@@ -125,7 +125,7 @@ def test_predictions_through_the_load_balancer_verify_against_the_replica_ca(
 ) -> None:
     """As users call the API on AWS: https://api.<domain> through the load balancer (the lb
     host, standing in for the ALB), its certificate verified against the replica's CA."""
-    name = f"api.{converged.domain}"
+    name = converged.service_name("api")
     lb = ip(converged, "lb")
     curl = [
         "curl",
