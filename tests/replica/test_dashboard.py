@@ -52,6 +52,17 @@ def log_in(page: Page, dashboard, password: str | None = None, path: str = "") -
     page.get_by_role("button", name="Log in").click()
 
 
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of a select box as a keyboard user does: type it, then Enter. A click on
+    the option failed when Streamlit drew the list outside the viewport (CI, 2026-12-07)."""
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    box.press_sequentially(option)
+    expect(page.get_by_role("option", name=option, exact=True)).to_be_attached()
+    box.press("Enter")
+    expect(box).to_have_value(option)
+
+
 def open_page(page: Page, dashboard, title: str) -> None:
     """Log in, then open a page from the sidebar's navigation."""
     log_in(page, dashboard)
@@ -162,9 +173,7 @@ def test_a_user_trains_on_a_csv_with_gaps_and_the_api_serves_it(
     content = churn().to_csv(index=False).encode()
     upload(page, "churn.csv", content)
     expect(page.get_by_text("churn.csv: 240 rows, 4 columns")).to_be_visible()
-    # typing opens the list (a click on a select inside a form did not always)
-    page.get_by_role("combobox", name="Target").press_sequentially("churn")
-    page.get_by_role("option", name="churned", exact=True).click()
+    choose(page, "Target", "churned")
     page.get_by_role("textbox", name="Model name").fill("churn")
     page.get_by_role("button", name="Upload and train").click()
     started = re.compile(r"training churn on s3://mlops-data/uploads/admin/\S+-churn\.csv")
@@ -238,8 +247,7 @@ def test_predict_answers_with_the_model_picked(page: Page, dashboard) -> None:
         page.get_by_text(re.compile(r"Model wine-cultivar @champion, version \d+"))
     ).to_be_visible()
     expect(page.get_by_role("spinbutton", name="alcohol", exact=True)).not_to_have_value("")
-    page.get_by_role("combobox", name="Model").click()
-    page.get_by_role("option", name="churn", exact=True).click()
+    choose(page, "Model", "churn")
     expect(page.get_by_text(re.compile(r"Model churn @champion, version \d+"))).to_be_visible()
     expect(page.get_by_role("spinbutton", name="tenure_months", exact=True)).not_to_have_value("")
     page.get_by_role("button", name="Predict").click()
