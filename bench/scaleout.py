@@ -17,6 +17,7 @@ from bench.hosts import OnHost
 from bench.load import Load
 from bench.platform import Platform
 from local import config, podman
+from local.clients import wait
 
 LB_SOCKET = "/run/haproxy/admin.sock"  # roles/load_balancer: HAProxy's runtime API
 # The backends (HAProxy's server names are their addresses) the app hosts serve in.
@@ -89,14 +90,14 @@ def worker_lost_in_training(host: OnHost) -> Callable[[], bool]:
     api = platform.airflow
     run_id = api.trigger(TRAINING_DAG)
     path = f"/api/v2/dags/{TRAINING_DAG}/dagRuns/{run_id}/taskInstances/{TRAINING_TASK}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
+
+    def running() -> dict:
         task = api("GET", path)
-        if task["state"] == "running" and task.get("hostname"):
-            break
-        time.sleep(0.5)
-    else:
-        raise RuntimeError(f"{TRAINING_TASK} of {run_id} never ran: {task['state']}")
+        if task["state"] != "running" or not task.get("hostname"):
+            raise RuntimeError(f"{TRAINING_TASK} of {run_id} is not running: {task['state']}")
+        return task
+
+    task = wait(running, timeout=300, interval=0.5)
     victim = _host_at(host.replica, task["hostname"])
     podman.run("kill", host.replica.container(victim))
     killed = {"host": victim.name, "address": task["hostname"]}

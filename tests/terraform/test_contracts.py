@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from local.config import SERVICES
 from tests.conftest import REPO
 from tests.terraform import contracts, evaluate
 
@@ -255,6 +256,18 @@ def test_the_replica_load_balancer_routes_as_the_alb():
     assert defaults["load_balancer_healthy_threshold"] == health["healthy_threshold"]
     assert defaults["load_balancer_unhealthy_threshold"] == health["unhealthy_threshold"]
     assert defaults["load_balancer_health_interval"] == health["interval"]
+
+
+def test_the_replica_names_the_services_the_alb_serves():
+    """The ALB's services are named the same in the replica's Python (make up's URLs, the
+    drills, the browser tests) and in the local inventory's names for them (MLflow's allowed
+    hosts), so a service added to one cannot be missing from the others."""
+    services = set(contracts.locals_of(ALB)["services"])
+    assert set(SERVICES) == services
+    inventory = (REPO / "inventories/local/group_vars/all/platform.yml").read_text()
+    public = yaml.safe_load(inventory)["platform_public_hosts"]
+    listed = re.search(r"\{\{ (\[[^\]]*\]) \|", public).group(1)
+    assert set(yaml.safe_load(listed)) == services
 
 
 def test_the_app_role_may_only_put_uploads_under_the_ansible_prefix():
