@@ -301,6 +301,13 @@ CASES = [
         "load_balancer_unhealthy_threshold",
     ),
     ("load_balancer", {"load_balancer_idle_timeout": 0}, "load_balancer_idle_timeout"),
+    (
+        "load_balancer",
+        {"load_balancer_services": [{"name": "api", "port": 80, "backends": ["a"], "sticky": 2}]},
+        "load_balancer_services",  # sticky is true or false
+    ),
+    ("load_balancer", {"load_balancer_sticky_duration": 0}, "load_balancer_sticky_duration"),
+    ("load_balancer", {"load_balancer_sticky_duration": 604801}, "load_balancer_sticky_duration"),
 ]
 
 

@@ -234,7 +234,7 @@ def test_a_celery_worker_gets_exactly_the_airflow_hosts_access():
 
 def test_the_replica_load_balancer_routes_as_the_alb():
     """The lb host stands in for the ALB: the same services, host names, ports, health checks
-    (paths, thresholds, interval) and the hosts of the same group as targets."""
+    (paths, thresholds, interval), stickiness, and the hosts of the same group as targets."""
     services = contracts.locals_of(ALB)["services"]
     group_vars = yaml.safe_load((REPO / "ansible/group_vars/load_balancer.yml").read_text())
     platform = yaml.safe_load((REPO / "ansible/group_vars/all/platform.yml").read_text())
@@ -249,6 +249,7 @@ def test_the_replica_load_balancer_routes_as_the_alb():
             "port": int(port),
             "host": service.get("host", service["name"]),
             "health": service["health_path"],
+            "sticky": service.get("sticky", False),
         }
     assert replica == services
     (health,) = contracts.typed_blocks(ALB, "resource")["aws_lb_target_group.this"]["health_check"]
@@ -256,6 +257,8 @@ def test_the_replica_load_balancer_routes_as_the_alb():
     assert defaults["load_balancer_healthy_threshold"] == health["healthy_threshold"]
     assert defaults["load_balancer_unhealthy_threshold"] == health["unhealthy_threshold"]
     assert defaults["load_balancer_health_interval"] == health["interval"]
+    (sticky,) = contracts.typed_blocks(ALB, "resource")["aws_lb_target_group.this"]["stickiness"]
+    assert defaults["load_balancer_sticky_duration"] == sticky["cookie_duration"]
 
 
 def test_the_replica_names_the_services_the_alb_serves():

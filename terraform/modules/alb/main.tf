@@ -1,12 +1,13 @@
 locals {
   name = "${var.project}-${var.environment}"
 
-  # One target group per service; each service answers at <host>.<domain_name>.
+  # One target group per service; each service answers at <host>.<domain_name>. Sticky: a
+  # browser stays on one target (Streamlit keeps its session, uploads included, in a process).
   services = {
-    dashboard = { role = "app", port = 8501, host = "dashboard", health = "/_stcore/health" }
-    api       = { role = "app", port = 8000, host = "api", health = "/health" }
-    mlflow    = { role = "mlflow", port = 5000, host = "mlflow", health = "/health" }
-    airflow   = { role = "airflow", port = 8080, host = "airflow", health = "/api/v2/monitor/health" }
+    dashboard = { role = "app", port = 8501, host = "dashboard", health = "/_stcore/health", sticky = true }
+    api       = { role = "app", port = 8000, host = "api", health = "/health", sticky = false }
+    mlflow    = { role = "mlflow", port = 5000, host = "mlflow", health = "/health", sticky = false }
+    airflow   = { role = "airflow", port = 8080, host = "airflow", health = "/api/v2/monitor/health", sticky = false }
   }
 
   attachments = merge([
@@ -52,6 +53,12 @@ resource "aws_lb_target_group" "this" {
     interval            = 15
     healthy_threshold   = 2
     unhealthy_threshold = 3
+  }
+
+  stickiness {
+    type            = "lb_cookie"
+    enabled         = each.value.sticky
+    cookie_duration = 86400
   }
 }
 

@@ -82,6 +82,14 @@ run "one_target_group_per_service_with_its_port_and_health_check" {
   }
 
   assert {
+    condition = alltrue([
+      for k, tg in aws_lb_target_group.this :
+      tg.stickiness[0].type == "lb_cookie" && tg.stickiness[0].enabled == (k == "dashboard")
+    ])
+    error_message = "Only the dashboard's target group keeps a browser on one target (lb_cookie): Streamlit's sessions live in a process."
+  }
+
+  assert {
     condition     = aws_lb_target_group.this["airflow"].name == "mlops-staging-airflow"
     error_message = "Target groups are named <project>-<environment>-<service>."
   }

@@ -2,7 +2,7 @@
 certificate from a CA, a backend per Host name, the ALB's 404 for any other host, its
 X-Forwarded-* headers and health checks; stopped, killed and drained backends and reloads
 cost no request. Three echo backends run on the instance (molecule/default/echo_backend.py):
-api on 18001 and 18002, dashboard on 18003."""
+api on 18001 and 18002, dashboard (sticky, as its target group) on 18003 and 18004."""
 
 import json
 import shlex
@@ -93,7 +93,11 @@ def test_only_https_listens(host):
     assert host.socket("tcp://0.0.0.0:443").is_listening
     assert not host.socket("tcp://0.0.0.0:80").is_listening
     listening = set(host.check_output("ss -Htln | awk '{print $4}'").split())
-    others = {"0.0.0.0:22", "[::]:22", *(f"127.0.0.1:{port}" for port in (18001, 18002, 18003))}
+    others = {
+        "0.0.0.0:22",
+        "[::]:22",
+        *(f"127.0.0.1:{port}" for port in (18001, 18002, 18003, 18004)),
+    }
     assert listening - others == {"0.0.0.0:443"}  # sshd and the echo backends aside
 
 
@@ -105,7 +109,7 @@ def test_certificate_and_key_readable_by_root_only(host):
 
 @pytest.mark.parametrize(
     ("name", "ports", "path"),
-    [("api", {18001, 18002}, "/health"), ("dashboard", {18003}, "/_stcore/health")],
+    [("api", {18001, 18002}, "/health"), ("dashboard", {18003, 18004}, "/_stcore/health")],
 )
 def test_each_host_reaches_its_service_with_the_host_header_unchanged(host, name, ports, path):
     seen = get(host, name, path)
@@ -164,9 +168,41 @@ def test_requests_spread_over_both_backends(host):
     assert sorted(ports) == [18001, 18001, 18002, 18002]  # round robin
 
 
+def test_a_sticky_service_keeps_a_browser_on_one_backend(host):
+    """The dashboard is sticky, as its target group (lb_cookie): the first answer sets the load
+    balancer's cookie (Secure, HttpOnly, no backend address in it); requests that send it back
+    stay on that backend, which never sees the cookie; requests without it are spread. The
+    api is not sticky: no cookie."""
+    jar = "/tmp/molecule-lb-cookies"  # noqa: S108 - on the instance
+    first = get(host, "dashboard", "/", "-c", jar)["port"]
+    stayed = [get(host, "dashboard", "/", "-b", jar) for _ in range(4)]
+    assert [seen["port"] for seen in stayed] == [first] * 4
+    assert all("MLOPSLB" not in str(seen["headers"].get("cookie")) for seen in stayed)
+    assert {get(host, "dashboard")["port"] for _ in range(4)} == {18003, 18004}
+    headers = {
+        name: host.check_output(
+            CURL.format(host=f"{name}.{DOMAIN}", path="/")
+            + " -o /dev/null -D - | grep -i '^set-cookie:' || true"
+        )
+        for name in ("dashboard", "api")
+    }
+    assert headers["dashboard"].lower().startswith("set-cookie: mlopslb="), headers
+    assert "Secure" in headers["dashboard"]
+    assert "HttpOnly" in headers["dashboard"]
+    assert "127.0.0.1" not in headers["dashboard"]
+    assert headers["api"] == ""
+    host.run(f"rm -f {jar}")
+
+
 def test_health_checks_as_the_alb_sends_them(host):
     """GET of the service's health path with the target's address as Host, every 2 s here."""
-    for port, path in ((18001, "/health"), (18002, "/health"), (18003, "/_stcore/health")):
+    checks = {
+        18001: "/health",
+        18002: "/health",
+        18003: "/_stcore/health",
+        18004: "/_stcore/health",
+    }
+    for port, path in checks.items():
         log = host.check_output(f"journalctl -u echo-backend@{port} -n 50 --no-pager -o cat")
         assert f"GET {path} host=127.0.0.1:{port}" in log.splitlines()
     config = host.file("/etc/haproxy/haproxy.cfg").content_string
