@@ -75,7 +75,10 @@ def status(replica: config.Replica) -> int:
 
 
 def urls(replica: config.Replica) -> None:
-    by_group = {g: replica.ip(h) for h in replica.hosts for g in h.groups}
+    by_group: dict[str, str] = {}  # the first host of each group (app, not app-2)
+    for host in replica.hosts:
+        for group in host.groups:
+            by_group.setdefault(group, replica.ip(host))
     print("\nLocal platform")
     print(
         f"  MLflow UI and API          http://{by_group['mlflow']}:5000  user admin, "
