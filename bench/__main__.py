@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     measures = {
         "serving": lambda: serving.measure(replica, target.api_key, seconds, **smoke),
         "promotion": lambda: (
-            promotion.measure(target, seconds=30, cases=promotion.SMOKE_CASES, registered_ahead=5)
+            promotion.measure(target, seconds=20, cases=promotion.SMOKE_CASES, registered_ahead=5)
             if args.smoke
             else promotion.measure(target)
         ),
